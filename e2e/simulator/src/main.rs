@@ -1,0 +1,2 @@
+//! `amt-sim`: runs a fleet of simulated AMT devices.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Intel AMT protocol library, used by the portal (client side) and the simulator (device side).

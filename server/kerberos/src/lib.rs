@@ -1,0 +1,1 @@
+//! Kerberos for the portal and the simulator: SPNEGO acceptance, delegated credentials, MS-PAC.
