@@ -1,0 +1,121 @@
+//! Against the real lab Active Directory (Samba AD DC): see e2e/lab/README.md.
+//!
+//! Needs `KRB5_CONFIG` and `LAB_ENV` (the lab's `lab.env`) in the environment, as the README's
+//! test command sets them. Without them the tests say so and pass only when `REQUIRE_LAB` is
+//! unset (a developer's quick `cargo test`); CI sets `REQUIRE_LAB=1`, so nothing is skipped there.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use kerberos::{Acceptor, Error, password_sign_in, token_for};
+
+fn lab() -> Option<HashMap<String, String>> {
+    let Ok(path) = std::env::var("LAB_ENV") else {
+        assert!(
+            std::env::var_os("REQUIRE_LAB").is_none(),
+            "REQUIRE_LAB is set but LAB_ENV is not: start the lab (e2e/lab/lab.sh up)"
+        );
+        eprintln!("LAB_ENV not set: lab test not run (run the README's test command)");
+        return None;
+    };
+    assert!(
+        std::env::var_os("KRB5_CONFIG").is_some(),
+        "KRB5_CONFIG must be exported from lab.env before tests start"
+    );
+    let text = std::fs::read_to_string(&path).expect("LAB_ENV names a readable lab.env");
+    Some(
+        text.lines()
+            .filter_map(|l| l.strip_prefix("export "))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
+            .collect(),
+    )
+}
+
+fn acceptor(env: &HashMap<String, String>) -> Acceptor {
+    Acceptor::from_keytab(&PathBuf::from(&env["LAB_PORTAL_KEYTAB"])).expect("portal keytab usable")
+}
+
+#[test]
+fn password_sign_in_is_verified_and_carries_pac_sids() {
+    let Some(env) = lab() else { return };
+    let acc = acceptor(&env);
+    let (accepted, tgt) =
+        password_sign_in(&acc, &env["LAB_PORTAL_SPN"], "alice", &env["LAB_PASSWORD"])
+            .expect("alice signs in");
+    assert_eq!(accepted.client, "alice@EXAMPLE.TEST");
+    let pac = accepted.pac.expect("AD tickets carry a PAC");
+    assert_eq!(pac.account_name, "alice");
+    assert_eq!(pac.user_sid, env["LAB_SID_ALICE"]);
+    assert!(
+        pac.group_sids.contains(&env["LAB_SID_AMT_ADMINS"]),
+        "{:?}",
+        pac.group_sids
+    );
+    assert!(!pac.group_sids.contains(&env["LAB_SID_AMT_VIEWERS"]));
+    assert!(tgt.lifetime.as_secs() > 60);
+    assert!(accepted.token.ticket_bytes.unwrap_or(0) > 500);
+
+    // The user's TGT works for a device SPN (what the portal does for every device call).
+    let tok = token_for(&tgt.cred, "HTTP/amt1.example.test:16992", false)
+        .expect("service ticket for amt1");
+    assert!(tok.len() > 500);
+}
+
+#[test]
+fn wrong_password_and_unknown_user_are_told_apart() {
+    let Some(env) = lab() else { return };
+    let acc = acceptor(&env);
+    let e = password_sign_in(&acc, &env["LAB_PORTAL_SPN"], "bob", "not-his-password").unwrap_err();
+    assert_eq!(e, Error::BadPassword, "{e}");
+    let e = password_sign_in(&acc, &env["LAB_PORTAL_SPN"], "nobody-such", "x").unwrap_err();
+    assert_eq!(e, Error::UnknownUser, "{e}");
+}
+
+#[test]
+fn bad_tokens_get_plain_reasons() {
+    let Some(env) = lab() else { return };
+    let acc = acceptor(&env);
+    assert_eq!(acc.accept(b"").unwrap_err(), Error::NoToken);
+    assert_eq!(
+        acc.accept(b"NTLMSSP\0\x01\0\0\0\x07\x82\x08\xa2")
+            .unwrap_err(),
+        Error::Ntlm
+    );
+    assert!(matches!(
+        acc.accept(b"\x60\x03garbage").unwrap_err(),
+        Error::Malformed { .. }
+    ));
+
+    // A ticket for another service (a device), offered to the portal.
+    let (_, tgt) =
+        password_sign_in(&acc, &env["LAB_PORTAL_SPN"], "erin", &env["LAB_PASSWORD"]).unwrap();
+    let other = token_for(&tgt.cred, "HTTP/amt2.example.test:16992", false).unwrap();
+    assert!(matches!(
+        acc.accept(&other).unwrap_err(),
+        Error::WrongService { .. }
+    ));
+
+    // Replay: the same token twice.
+    let tok = token_for(&tgt.cred, &env["LAB_PORTAL_SPN"], false).unwrap();
+    acc.accept(&tok).expect("first use accepted");
+    assert_eq!(acc.accept(&tok).unwrap_err(), Error::Replay);
+
+    // Truncated.
+    let e = acc.accept(&tok[..tok.len() / 2]).unwrap_err();
+    assert!(matches!(e, Error::Malformed { .. }), "{e:?}");
+}
+
+#[test]
+fn frank_has_a_ticket_over_amts_old_limit() {
+    let Some(env) = lab() else { return };
+    let acc = acceptor(&env);
+    let (accepted, _) =
+        password_sign_in(&acc, &env["LAB_PORTAL_SPN"], "frank", &env["LAB_PASSWORD"]).unwrap();
+    let ticket = accepted.token.ticket_bytes.expect("ticket measured");
+    assert!(
+        kerberos::token::base64_len(ticket) > 4096,
+        "frank's ticket is {ticket} bytes"
+    );
+    assert!(accepted.pac.unwrap().group_sids.len() > 400);
+}
