@@ -129,6 +129,28 @@ check "kinit -f frank, kvno portal"                                eval 'kinit_u
 check "frank's portal ticket > 4096 bytes"                         ticket_bigger_than frank "$LAB_PORTAL_SPN" 4096
 check "alice's tokenGroups readable over LDAP (base scope)"        ldap_groups_of alice
 
+# USER: headless Chromium SPNEGO against negotiate_probe.py.  The probe cannot
+# decrypt the token, so delegation is inferred from its size: a token larger
+# than service ticket + TGT can only carry the forwarded TGT (KRB-CRED).
+browser() {
+  local out tok st tgt
+  out=$("$HERE/lab.sh" browser-check "$1") || { echo "$out"; return 1; }
+  echo "$out"
+  [[ $out =~ \"token_bytes\":\ ([0-9]+) ]] || return 1
+  tok=${BASH_REMATCH[1]}
+  st=$(ticket_size "$1" "$LAB_PORTAL_SPN")
+  tgt=$(ticket_size "$1" "krbtgt/$LAB_REALM")
+  echo "token $tok bytes vs service ticket $st + TGT $tgt"
+  ((tok > st + tgt))
+}
+if command -v chromium >/dev/null 2>&1 && [[ ${LAB_SKIP_BROWSER:-0} != 1 ]]; then
+  check "Chromium SPNEGO as alice, token carries forwarded TGT (size)" browser alice
+  check "Chromium SPNEGO as frank, token carries forwarded TGT (size)" browser frank
+  grep -h "Chromium sent" "$LAB_DIR"/chromium/{alice,frank}/last-check.txt 2>/dev/null | sed 's/^\[lab\]/[check]  /' || true
+else
+  echo "[check] SKIP Chromium checks (chromium not installed or LAB_SKIP_BROWSER=1)"
+fi
+
 echo "[check] ticket sizes for $LAB_PORTAL_SPN (DER Ticket bytes from the ccache):"
 for u in alice carol frank; do
   if [[ -f $WORK/$u.cc ]]; then

@@ -13,6 +13,7 @@
 #   lab.sh kinit USER               forwardable TGT for USER into $LAB_DIR/ccache/USER
 #   lab.sh chromium-profile DIR     write Chromium's "Local State" for SPNEGO into DIR
 #   lab.sh open-chromium USER URL   Chromium signed in by SSO as USER
+#   lab.sh browser-check USER       headless Chromium SPNEGO (+ delegation) smoke test
 #   lab.sh tickets USER [SPN]       kinit USER, get a ticket for SPN, print ticket sizes
 #
 # Tunables (environment): LAB_DIR, LAB_DEVICES (8), LAB_CAROL_GROUPS (80),
@@ -474,35 +475,68 @@ cmd_chromium_profile() {
  "auth":{"disable_negotiate_cname_lookup":true,"negotiate_delegate_whitelist":"*.$DNS_DOMAIN"}}
 EOF
   say "wrote $dir/Local State"
-  say "Chromium flags (use --user-data-dir=$dir):"
-  printf '  %s\n' "${CHROMIUM_FLAGS[@]}" "--host-resolver-rules=$(host_rules)"
-  say "environment: KRB5_CONFIG=$KRB5_CONF KRB5CCNAME=<ccache from 'lab.sh kinit USER'>, private HOME/XDG_CONFIG_HOME/XDG_CACHE_HOME"
+  say "Chromium flags (with --user-data-dir=$dir):"
+  printf '  %s\n' "${CHROMIUM_FLAGS[@]}"
+  printf "  '--host-resolver-rules=%s'\n" "$(host_rules)"
+  say "environment: KRB5_CONFIG=$KRB5_CONF KRB5CCNAME=FILE:$LAB_DIR/ccache/USER (from 'lab.sh kinit USER'), private HOME, XDG_CONFIG_HOME, XDG_CACHE_HOME"
+}
+
+# Fills CHROMIUM_CMD with a full command line for USER: fresh TGT, private
+# HOME/XDG dirs and profile under $LAB_DIR/chromium/USER.
+build_chromium_cmd() {  # USER
+  local user=$1
+  command -v chromium >/dev/null || die "chromium is not installed: LAB_INSTALL_CHROMIUM=1 $0 install"
+  cmd_kinit "$user" >/dev/null
+  CHROMIUM_HOME="$LAB_DIR/chromium/$user"
+  mkdir -p "$CHROMIUM_HOME/home" "$CHROMIUM_HOME/config" "$CHROMIUM_HOME/cache"
+  cmd_chromium_profile "$CHROMIUM_HOME/profile" >/dev/null
+  CHROMIUM_CMD=(env "HOME=$CHROMIUM_HOME/home" "XDG_CONFIG_HOME=$CHROMIUM_HOME/config"
+    "XDG_CACHE_HOME=$CHROMIUM_HOME/cache"
+    "KRB5_CONFIG=$KRB5_CONF" "KRB5CCNAME=FILE:$LAB_DIR/ccache/$user"
+    chromium "--user-data-dir=$CHROMIUM_HOME/profile" "${CHROMIUM_FLAGS[@]}"
+    "--host-resolver-rules=$(host_rules)")
 }
 
 cmd_open_chromium() {
   local user=${1:?usage: lab.sh open-chromium USER URL} url=${2:?usage: lab.sh open-chromium USER URL}
-  command -v chromium >/dev/null || die "chromium is not installed: LAB_INSTALL_CHROMIUM=1 $0 install"
-  cmd_kinit "$user" >/dev/null
-  local home="$LAB_DIR/chromium/$user"
-  mkdir -p "$home/home" "$home/config" "$home/cache"
-  cmd_chromium_profile "$home/profile" >/dev/null
-  local cmd=(env "HOME=$home/home" "XDG_CONFIG_HOME=$home/config" "XDG_CACHE_HOME=$home/cache"
-    "KRB5_CONFIG=$KRB5_CONF" "KRB5CCNAME=FILE:$LAB_DIR/ccache/$user"
-    chromium "--user-data-dir=$home/profile" "${CHROMIUM_FLAGS[@]}"
-    "--host-resolver-rules=$(host_rules)")
+  build_chromium_cmd "$user"
   if [[ -n ${DISPLAY:-} ]]; then
-    say "launching Chromium as $user on $DISPLAY: $url (log: $home/chromium.log)"
-    nohup "${cmd[@]}" "$url" >"$home/chromium.log" 2>&1 &
+    say "launching Chromium as $user on $DISPLAY: $url (log: $CHROMIUM_HOME/chromium.log)"
+    nohup "${CHROMIUM_CMD[@]}" "$url" >"$CHROMIUM_HOME/chromium.log" 2>&1 &
     say "Chromium PID $!"
   else
     say "no DISPLAY: command line to open $url signed in as $user (add --headless=new --dump-dom for a headless fetch):"
-    printf '%q ' "${cmd[@]}" "$url"
+    printf '%q ' "${CHROMIUM_CMD[@]}" "$url"
     echo
   fi
 }
 
+# Headless Chromium as USER against negotiate_probe.py (a 401-Negotiate echo
+# server on 127.0.0.1, reached as portal.example.test): proves the profile,
+# flags and ccache give SPNEGO with a forwarded TGT, and measures the header.
+cmd_browser_check() {
+  local user=${1:?usage: lab.sh browser-check USER}
+  build_chromium_cmd "$user"
+  local portfile="$CHROMIUM_HOME/probe.port" probe_pid port i out
+  rm -f "$portfile"
+  python3 "$HERE/negotiate_probe.py" "$portfile" 2>"$CHROMIUM_HOME/probe.log" &
+  probe_pid=$!
+  for ((i = 0; i < 50; i++)); do [[ -s $portfile ]] && break; sleep 0.1; done
+  [[ -s $portfile ]] || { kill "$probe_pid" 2>/dev/null; die "negotiate_probe.py did not start (see $CHROMIUM_HOME/probe.log)"; }
+  port=$(cat "$portfile")
+  say "headless Chromium as $user -> http://$PORTAL_HOST:$port/ (probe PID $probe_pid)"
+  out=$(timeout 60 "${CHROMIUM_CMD[@]}" --headless=new --dump-dom "http://$PORTAL_HOST:$port/" 2>"$CHROMIUM_HOME/chromium.log") || true
+  kill "$probe_pid" 2>/dev/null || true
+  wait "$probe_pid" 2>/dev/null || true
+  if [[ $out =~ \{[^}]*header_bytes[^}]*\} ]]; then
+    say "Chromium sent Negotiate as $user: ${BASH_REMATCH[0]}" | tee "$CHROMIUM_HOME/last-check.txt"
+  else
+    die "Chromium sent no Negotiate token as $user (page: ${out:0:200}; log: $CHROMIUM_HOME/chromium.log)"
+  fi
+}
+
 # ---------------------------------------------------------------- main
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
 main() {
   local cmd=${1:-help}
@@ -517,6 +551,7 @@ main() {
     tickets) cmd_tickets "$@" ;;
     chromium-profile) cmd_chromium_profile "$@" ;;
     open-chromium) cmd_open_chromium "$@" ;;
+    browser-check) lab_env_vars; cmd_browser_check "$@" ;;
     help | -h | --help) usage ;;
     *) usage >&2; die "unknown command '$cmd'" ;;
   esac
