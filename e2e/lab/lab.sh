@@ -84,7 +84,10 @@ ldap_answers() {
 }
 
 # ---------------------------------------------------------------- install
-PACKAGES=(samba samba-ad-dc winbind python3-samba krb5-user ldap-utils libkrb5-dev openssl)
+# samba-ad-provision (provision templates) and samba-dsdb-modules are only
+# "Recommends" of samba, and --no-install-recommends would skip them.
+PACKAGES=(samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind python3-samba
+  krb5-user ldap-utils libkrb5-dev openssl)
 
 cmd_install() {
   need_root "install"
@@ -97,14 +100,13 @@ cmd_install() {
     say "all packages already installed: ${pkgs[*]}"
     return 0
   fi
-  if pgrep -x apt-get >/dev/null || pgrep -x dpkg >/dev/null; then
-    die "another apt-get/dpkg is running; wait for it, then run '$0 install' again."
-  fi
   say "installing missing packages: ${missing[*]}"
   say "apt-get update"
-  apt-get update -q || die "apt-get update failed: check network access to the Debian mirror."
+  # Lock::Timeout: wait (up to 10 min) for another apt/dpkg instead of failing.
+  apt-get -o DPkg::Lock::Timeout=600 update -q || die "apt-get update failed: check network access to the Debian mirror."
   # noninteractive: krb5-config would otherwise ask for a default realm.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+    --no-install-recommends "${missing[@]}" \
     || die "apt-get install failed for: ${missing[*]} (see output above)."
   say "packages installed."
 }
@@ -392,6 +394,8 @@ cmd_tickets() {
 
 # ---------------------------------------------------------------- up
 cmd_up() {
+  # Fresh machine (CI): install what is missing first (a quick no-op otherwise).
+  if [[ $(id -u) -eq 0 ]]; then cmd_install; fi
   need_tools
   local t0; t0=$(now)
   TIME_PROVISION=reused TIME_START=running TIME_POPULATE=
@@ -454,7 +458,7 @@ cmd_kinit() {
   say "kinit -f $user@$REALM -> $cc (password on stdin)"
   printf '%s\n' "$LAB_PASSWORD" | KRB5CCNAME="FILE:$cc" kinit -f "$user@$REALM" >/dev/null \
     || die "kinit for $user failed: is the lab up ('$0 status') and does the user exist?"
-  say "export KRB5CONFIG/KRB5CCNAME to use it:"
+  say "to use it:"
   echo "export KRB5_CONFIG='$KRB5_CONF' KRB5CCNAME='FILE:$cc'"
 }
 
