@@ -1,0 +1,1 @@
+//! WS-Man client (placeholder).

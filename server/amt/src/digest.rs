@@ -1,0 +1,1 @@
+//! HTTP Digest authentication (placeholder, filled in below).

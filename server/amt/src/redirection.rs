@@ -1,0 +1,1 @@
+//! Redirection protocol (placeholder).
