@@ -201,7 +201,9 @@ pub fn check_digest(
 /// Device-side checks that come before the ticket is decrypted.
 pub fn precheck_negotiate(st: &DeviceState, token_b64: &str) -> Result<(), AuthError> {
     if !st.kerberos.enabled {
-        return Err(AuthError::Kerberos("Kerberos is not enabled on this device".into()));
+        return Err(AuthError::Kerberos(
+            "Kerberos is not enabled on this device".into(),
+        ));
     }
     if let Some(limit) = st.max_ticket_b64()
         && token_b64.len() > limit
@@ -319,7 +321,10 @@ mod tests {
         let p = authorize_ticket(
             &s,
             16992,
-            &ticket("HTTP/amt1.example.test:16992@EXAMPLE.TEST", &["S-1-5-21-1-2-3-513"]),
+            &ticket(
+                "HTTP/amt1.example.test:16992@EXAMPLE.TEST",
+                &["S-1-5-21-1-2-3-513"],
+            ),
         )
         .unwrap();
         assert!(p.has_realm(13) && p.has_realm(5) && !p.has_realm(4));

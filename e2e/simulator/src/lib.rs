@@ -1,6 +1,9 @@
 //! Simulated Intel AMT devices.
 pub mod auth;
+pub mod client;
+pub mod fleet;
 pub mod model;
+pub mod ops;
 pub mod proto;
 pub mod seed;
 pub mod state;

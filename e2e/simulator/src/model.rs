@@ -52,14 +52,18 @@ pub struct ClassInfo {
 pub fn class_info(class: &str, st: &DeviceState) -> Option<ClassInfo> {
     use realm::*;
     let (realm, item_class) = match class {
-        "AMT_GeneralSettings"
-        | "CIM_SoftwareIdentity"
-        | "AMT_SetupAndConfigurationService" => (GENERAL_INFO, class),
+        "AMT_GeneralSettings" | "CIM_SoftwareIdentity" | "AMT_SetupAndConfigurationService" => {
+            (GENERAL_INFO, class)
+        }
         "IPS_HostBasedSetupService" | "IPS_OptInService" if !st.old_generation() => {
             (GENERAL_INFO, class)
         }
-        "CIM_ComputerSystemPackage" | "CIM_Chassis" | "CIM_BIOSElement" | "CIM_Processor"
-        | "CIM_PhysicalMemory" | "AMT_EthernetPortSettings" => (HARDWARE_ASSET, class),
+        "CIM_ComputerSystemPackage"
+        | "CIM_Chassis"
+        | "CIM_BIOSElement"
+        | "CIM_Processor"
+        | "CIM_PhysicalMemory"
+        | "AMT_EthernetPortSettings" => (HARDWARE_ASSET, class),
         "CIM_AssociatedPowerManagementService"
         | "CIM_PowerManagementService"
         | "CIM_PowerManagementCapabilities"
@@ -68,9 +72,7 @@ pub fn class_info(class: &str, st: &DeviceState) -> Option<ClassInfo> {
         | "CIM_BootConfigSetting"
         | "CIM_BootService"
         | "CIM_BootSourceSetting" => (REMOTE_CONTROL, class),
-        "CIM_ServiceAvailableToElement" => {
-            (REMOTE_CONTROL, "CIM_AssociatedPowerManagementService")
-        }
+        "CIM_ServiceAvailableToElement" => (REMOTE_CONTROL, "CIM_AssociatedPowerManagementService"),
         "AMT_RedirectionService" => (REDIRECTION, class),
         "AMT_MessageLog" => (EVENT_LOG_READER, class),
         "AMT_AuditLog" => (AUDIT_LOG, class),
@@ -202,7 +204,10 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
         "AMT_SetupAndConfigurationService" => vec![
             Instance::new(class)
                 .t("CreationClassName", class)
-                .t("ElementName", "Intel(r) AMT Setup and Configuration Service")
+                .t(
+                    "ElementName",
+                    "Intel(r) AMT Setup and Configuration Service",
+                )
                 .t("EnabledState", 5)
                 .t("Name", "Intel(r) AMT Setup and Configuration Service")
                 .t("PasswordModel", 1)
@@ -292,7 +297,10 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                     .t("Name", "Primary BIOS")
                     .t("OperationalStatus", 0)
                     .t("PrimaryBIOS", "true")
-                    .with("ReleaseDate", Value::Datetime("2020-08-10T00:00:00Z".into()))
+                    .with(
+                        "ReleaseDate",
+                        Value::Datetime("2020-08-10T00:00:00Z".into()),
+                    )
                     .t("SoftwareElementID", ver)
                     .t("SoftwareElementState", 2)
                     .t("TargetOperatingSystem", 66)
@@ -334,7 +342,10 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                     .t("MaxMemorySpeed", 2400)
                     .t("MemoryType", 26)
                     .t("PartNumber", "CT16G4SFD824A.M16FE ")
-                    .t("SerialNumber", format!("{:08X}", 0xE0E8_0000u32 + n * 2 + bank))
+                    .t(
+                        "SerialNumber",
+                        format!("{:08X}", 0xE0E8_0000u32 + n * 2 + bank),
+                    )
                     .t("Speed", 0)
                     .t(
                         "Tag",
@@ -357,7 +368,12 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                 .with("LinkPolicy", Value::list([1, 14]))
                 .t(
                     "MACAddress",
-                    format!("c8-d9-d2-{:02x}-{:02x}-{:02x}", (n >> 16) & 0xFF, (n >> 8) & 0xFF, n & 0xFF),
+                    format!(
+                        "c8-d9-d2-{:02x}-{:02x}-{:02x}",
+                        (n >> 16) & 0xFF,
+                        (n >> 8) & 0xFF,
+                        n & 0xFF
+                    ),
                 )
                 .t("PhysicalConnectionType", 0)
                 .t("PrimaryDNS", "192.168.0.53")
@@ -509,7 +525,7 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
             .iter()
             .map(|id| {
                 Instance::new(class)
-                    .t("ElementName", id.replace("Intel(r) AMT: ", "Intel(r) AMT: "))
+                    .t("ElementName", *id)
                     .t("FailThroughSupported", 2)
                     .t("InstanceID", *id)
                     .t("StructuredBootString", "CIM:Network:1")
@@ -570,13 +586,19 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                     .t("KrbEnabled", bool_s(k.enabled))
                     .t("MaximumClockTolerance", k.max_clock_tolerance)
                     .t("RealmName", &k.realm)
-                    .with("SupportedEncryptionAlgorithms", Value::list(supported.to_vec()));
+                    .with(
+                        "SupportedEncryptionAlgorithms",
+                        Value::list(supported.to_vec()),
+                    );
             } else {
                 i = i
                     .t("ElementName", "Intel(r) AMT: Kerberos Settings")
                     .t("InstanceID", "Intel (r) AMT: Kerberos Settings")
                     .t("KrbEnabled", "false")
-                    .with("SupportedEncryptionAlgorithms", Value::list(supported.to_vec()));
+                    .with(
+                        "SupportedEncryptionAlgorithms",
+                        Value::list(supported.to_vec()),
+                    );
             }
             vec![i]
         }

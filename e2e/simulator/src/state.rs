@@ -238,7 +238,10 @@ impl DeviceState {
             next_acl_handle: 1,
             kerberos: KerberosSettings {
                 enabled: seed.krb_enabled.unwrap_or(false),
-                realm: seed.krb_realm.clone().unwrap_or_else(|| "EXAMPLE.TEST".into()),
+                realm: seed
+                    .krb_realm
+                    .clone()
+                    .unwrap_or_else(|| "EXAMPLE.TEST".into()),
                 max_clock_tolerance: seed.krb_max_clock_tolerance.unwrap_or(5),
                 key_version: seed.krb_key_version.unwrap_or(1),
                 configured_encryption: vec![1, 2],

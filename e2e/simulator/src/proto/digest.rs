@@ -29,7 +29,11 @@ pub fn parse_params(s: &str) -> Vec<(String, String)> {
     let mut rest = s.trim();
     while !rest.is_empty() {
         let Some(eq) = rest.find('=') else { break };
-        let key = rest[..eq].trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let key = rest[..eq]
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
         rest = rest[eq + 1..].trim_start();
         let value;
         if let Some(r) = rest.strip_prefix('"') {
@@ -119,7 +123,10 @@ impl Credentials {
             Some(_) => return false,
             None => md5_hex(format!("{ha1_hex}:{}:{ha2}", self.nonce).as_bytes()),
         };
-        constant_time_eq(expected.as_bytes(), self.response.to_ascii_lowercase().as_bytes())
+        constant_time_eq(
+            expected.as_bytes(),
+            self.response.to_ascii_lowercase().as_bytes(),
+        )
     }
 }
 
@@ -209,12 +216,7 @@ pub fn authorization(
     nc: u32,
 ) -> Option<String> {
     let params = parse_params(challenge_params);
-    let get = |k: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-    };
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let realm = get("realm")?;
     let nonce = get("nonce")?;
     let ha1 = ha1_hex(user, realm, password);
@@ -237,15 +239,18 @@ mod tests {
         let nonce = issuer.issue(1000);
         assert_eq!(nonce.len(), 24);
         let ch = challenge("Digest:ABC", &nonce, false);
-        let auth = authorization("admin", "pw", &ch["Digest ".len()..], "POST", "/wsman", 1)
-            .unwrap();
+        let auth =
+            authorization("admin", "pw", &ch["Digest ".len()..], "POST", "/wsman", 1).unwrap();
         let creds = Credentials::parse(&auth["Digest ".len()..]).unwrap();
         assert_eq!(creds.username, "admin");
         assert_eq!(issuer.check(&creds.nonce, 1010, 300), NonceCheck::Valid);
         assert_eq!(issuer.check(&creds.nonce, 2000, 300), NonceCheck::Stale);
         assert!(creds.verify(&ha1_hex("admin", "Digest:ABC", "pw"), "POST"));
         assert!(!creds.verify(&ha1_hex("admin", "Digest:ABC", "bad"), "POST"));
-        assert_eq!(NonceIssuer::new().check(&nonce, 1000, 300), NonceCheck::Invalid);
+        assert_eq!(
+            NonceIssuer::new().check(&nonce, 1000, 300),
+            NonceCheck::Invalid
+        );
     }
 
     #[test]

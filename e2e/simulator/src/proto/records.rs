@@ -262,7 +262,9 @@ mod tests {
 
     #[test]
     fn decodes_captured_audit_record() {
-        let b = B64.decode("ABMAAAI/9M1uAgAQAAwAAAAoBZkADAAAACQFlA==").unwrap();
+        let b = B64
+            .decode("ABMAAAI/9M1uAgAQAAwAAAAoBZkADAAAACQFlA==")
+            .unwrap();
         let r = AuditRecord::decode(&b).unwrap();
         assert_eq!(r.event_number(), 1900);
         assert_eq!(r.initiator, Initiator::Local);

@@ -82,7 +82,12 @@ fn selectors_of(set: &Element) -> Vec<(String, String)> {
     set.children
         .iter()
         .filter(|s| s.name == "Selector")
-        .map(|s| (s.attr("Name").unwrap_or_default().to_string(), s.text.clone()))
+        .map(|s| {
+            (
+                s.attr("Name").unwrap_or_default().to_string(),
+                s.text.clone(),
+            )
+        })
         .collect()
 }
 

@@ -139,7 +139,10 @@ fn write_props(out: &mut String, p: &str, common: &str, props: &[(String, Value)
 
 /// Formats AMT's MessageID from a counter: `uuid:00000000-8086-8086-8086-%012X`.
 pub fn message_id(counter: u64) -> String {
-    format!("uuid:00000000-8086-8086-8086-{:012X}", counter & 0xFFFF_FFFF_FFFF)
+    format!(
+        "uuid:00000000-8086-8086-8086-{:012X}",
+        counter & 0xFFFF_FFFF_FFFF
+    )
 }
 
 /// Formats an enumeration context the way AMT does (`DD020000-0000-0000-0000-000000000000`:
@@ -419,7 +422,10 @@ mod tests {
 
     #[test]
     fn counters_are_formatted_like_amt() {
-        assert_eq!(message_id(0x2E4), "uuid:00000000-8086-8086-8086-0000000002E4");
+        assert_eq!(
+            message_id(0x2E4),
+            "uuid:00000000-8086-8086-8086-0000000002E4"
+        );
         assert_eq!(
             enumeration_context(0x2DD),
             "DD020000-0000-0000-0000-000000000000"

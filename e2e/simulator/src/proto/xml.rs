@@ -105,7 +105,8 @@ impl Element {
                     let resolved = match r.resolve_char_ref() {
                         Ok(Some(c)) => c.to_string(),
                         Ok(None) => {
-                            let name = r.decode().map_err(|e| XmlError::Malformed(e.to_string()))?;
+                            let name =
+                                r.decode().map_err(|e| XmlError::Malformed(e.to_string()))?;
                             quick_xml::escape::resolve_predefined_entity(&name)
                                 .ok_or_else(|| {
                                     XmlError::Malformed(format!("unknown entity &{name};"))
@@ -161,7 +162,10 @@ impl Element {
 
     /// An attribute by local name.
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 

@@ -1,0 +1,670 @@
+//! The fleet: one tokio listener per device on `127.1.x.y:<port>`, HTTP/1.1 `POST /wsman`
+//! answered like AMT firmware (headers, chunked bodies, 401 page, faults), plus the
+//! in-process control functions tests use (`Fleet::device`, `Device::patch`, …).
+
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, SERVER, WWW_AUTHENTICATE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpSocket;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::auth::{self, AuthError, Principal, SharedVerifier};
+use crate::ops::{self, OpCtx};
+use crate::proto::digest::NonceIssuer;
+use crate::proto::records::Initiator;
+use crate::proto::request::Request;
+use crate::proto::response::{self, Fault};
+use crate::seed::FleetSeed;
+use crate::state::{DeviceState, Faults};
+
+/// Response body type.
+pub type Body = BoxBody<Bytes, Infallible>;
+
+/// The HTML page AMT sends with a 401.
+pub const LOGON_FAILED_HTML: &str = "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">\n<html><head><link rel=stylesheet href=/styles.css>\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\n<title>Intel&reg; Active Management Technology</title></head>\n<body>\n<table class=header>\n<tr><td valign=top nowrap>\n<p class=top1>Intel<font class=r><sup>&reg;</sup></font> Active Management Technology\n<td valign=\"top\"><img src=\"logo.gif\" align=\"right\" alt=\"Intel\">\n</table>\n<br />\n<h2 class=warn>Log on failed. Incorrect user name or password, or user account temporarily locked.</h2>\n\n<p>\n<form METHOD=\"GET\" action=\"index.htm\"><h2><input type=submit value=\"Try again\">\n</h2></form>\n<p>\n\n</body>\n</html>\n";
+
+/// Errors starting a fleet.
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: SocketAddr,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The seed is invalid.
+    #[error(transparent)]
+    Seed(#[from] crate::seed::SeedError),
+}
+
+/// The loopback address of device `index` (1-based): 127.1.0.1, 127.1.0.2, …
+pub fn device_ip(index: u32) -> Ipv4Addr {
+    Ipv4Addr::new(127, 1, ((index >> 8) & 0xFF) as u8, (index & 0xFF) as u8)
+}
+
+/// One simulated device.
+pub struct Device {
+    /// 1-based index.
+    pub index: u32,
+    /// WS-Man address.
+    pub addr: SocketAddr,
+    state: Mutex<DeviceState>,
+    counter: AtomicU64,
+    nonces: NonceIssuer,
+    acl_generation: AtomicU64,
+    seed: Arc<FleetSeed>,
+}
+
+impl Device {
+    fn new(index: u32, addr: SocketAddr, seed: Arc<FleetSeed>) -> Device {
+        Device {
+            index,
+            addr,
+            state: Mutex::new(DeviceState::from_seed(index, &seed.device(index))),
+            counter: AtomicU64::new(0x100 + index as u64 * 0x10),
+            nonces: NonceIssuer::new(),
+            acl_generation: AtomicU64::new(0),
+            seed,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, DeviceState> {
+        // A panic while holding the lock cannot leave the state half-written in a way
+        // that matters to a simulator; keep serving.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A copy of the current state.
+    pub fn snapshot(&self) -> DeviceState {
+        self.lock().clone()
+    }
+
+    /// Runs `f` on the state (for tests that need fine control).
+    pub fn with_state<R>(&self, f: impl FnOnce(&mut DeviceState) -> R) -> R {
+        let r = f(&mut self.lock());
+        self.acl_generation.fetch_add(1, Ordering::Relaxed);
+        r
+    }
+
+    /// The control view: the state as JSON, with the address, SPN and decoded audit log.
+    pub fn view(&self) -> serde_json::Value {
+        let st = self.snapshot();
+        let mut v = serde_json::to_value(&st).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.insert("address".into(), self.addr.to_string().into());
+            o.insert(
+                "spn".into(),
+                format!("HTTP/{}:{}", st.fqdn, self.addr.port()).into(),
+            );
+            let audit: Vec<serde_json::Value> = st
+                .audit_log
+                .iter()
+                .map(|r| {
+                    let mut a = serde_json::to_value(r).unwrap_or_default();
+                    if let Some(m) = a.as_object_mut() {
+                        m.insert("event".into(), r.event_number().into());
+                    }
+                    a
+                })
+                .collect();
+            o.insert("audit_log".into(), audit.into());
+        }
+        v
+    }
+
+    /// Applies a JSON merge patch (RFC 7386) to the state.
+    pub fn patch(&self, patch: &serde_json::Value) -> Result<(), serde_json::Error> {
+        let mut st = self.lock();
+        let mut v = serde_json::to_value(&*st)?;
+        merge_patch(&mut v, patch);
+        let mut new: DeviceState = serde_json::from_value(v)?;
+        new.index = st.index;
+        new.enum_contexts = std::mem::take(&mut st.enum_contexts);
+        new.next_context = st.next_context;
+        *st = new;
+        self.acl_generation.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Sets the fault injection.
+    pub fn set_faults(&self, faults: Faults) {
+        self.lock().faults = faults;
+    }
+
+    /// Opens or closes the simulated redirection (SOL) session, auditing 1804/1805.
+    pub fn set_redirection_session(&self, open: bool) -> Result<(), &'static str> {
+        let mut st = self.lock();
+        if open && (st.redirection.enabled_state & 2 == 0 || !st.redirection.listener_enabled) {
+            return Err("SOL is not enabled (EnabledState bit 1 and ListenerEnabled)");
+        }
+        if st.redirection.session_open != open {
+            st.redirection.session_open = open;
+            let ev = if open { 4 } else { 5 };
+            st.audit(18, ev, Initiator::Local, None, Vec::new());
+        }
+        Ok(())
+    }
+
+    /// Restores the seeded state.
+    pub fn reset(&self) {
+        *self.lock() = DeviceState::from_seed(self.index, &self.seed.device(self.index));
+        self.acl_generation.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn next_message_id(&self) -> String {
+        response::message_id(self.counter.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// RFC 7386 JSON merge patch.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    match patch {
+        serde_json::Value::Object(p) => {
+            if !target.is_object() {
+                *target = serde_json::Value::Object(Default::default());
+            }
+            if let Some(t) = target.as_object_mut() {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge_patch(t.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+/// How to start a fleet.
+#[derive(Clone)]
+pub struct FleetConfig {
+    /// The fleet description.
+    pub seed: FleetSeed,
+    /// WS-Man port of every device; 0 picks a free one (tests).
+    pub port: u16,
+    /// Negotiate verifier; without one, Negotiate is refused (Digest-only fleet).
+    pub verifier: Option<SharedVerifier>,
+}
+
+impl FleetConfig {
+    /// A config with `count` built-in devices on a free port.
+    pub fn for_tests(count: u32) -> FleetConfig {
+        FleetConfig {
+            seed: FleetSeed::with_count(count),
+            port: 0,
+            verifier: None,
+        }
+    }
+}
+
+struct Shared {
+    verifier: Option<SharedVerifier>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// A running fleet.
+pub struct Fleet {
+    devices: Vec<Arc<Device>>,
+    port: u16,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let s = TcpSocket::new_v4()?;
+    s.set_reuseaddr(true)?;
+    s.bind(addr)?;
+    s.listen(1024)
+}
+
+impl Fleet {
+    /// Binds every device and starts serving.
+    pub async fn start(config: FleetConfig) -> Result<Fleet, FleetError> {
+        config.seed.validate()?;
+        let seed = Arc::new(config.seed);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Self::bind_all(&seed, config.port) {
+                Ok((port, listeners)) => {
+                    return Ok(Self::serve(seed, port, listeners, config.verifier));
+                }
+                Err(e) if config.port == 0 && attempt < 5 => {
+                    tracing::debug!(error = %e, "port clash, retrying with another port");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn bind_all(
+        seed: &FleetSeed,
+        port: u16,
+    ) -> Result<(u16, Vec<tokio::net::TcpListener>), FleetError> {
+        let mut port = port;
+        let mut listeners = Vec::with_capacity(seed.count as usize);
+        for index in 1..=seed.count {
+            let addr = SocketAddr::new(IpAddr::V4(device_ip(index)), port);
+            let l = bind(addr).map_err(|source| FleetError::Bind { addr, source })?;
+            if port == 0 {
+                port = l.local_addr().map(|a| a.port()).unwrap_or(0);
+            }
+            listeners.push(l);
+        }
+        Ok((port, listeners))
+    }
+
+    fn serve(
+        seed: Arc<FleetSeed>,
+        port: u16,
+        listeners: Vec<tokio::net::TcpListener>,
+        verifier: Option<SharedVerifier>,
+    ) -> Fleet {
+        let (tx, rx) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            verifier,
+            shutdown: rx,
+        });
+        let mut devices = Vec::with_capacity(listeners.len());
+        let mut tasks = Vec::with_capacity(listeners.len());
+        for (i, l) in listeners.into_iter().enumerate() {
+            let index = i as u32 + 1;
+            let addr = SocketAddr::new(IpAddr::V4(device_ip(index)), port);
+            let dev = Arc::new(Device::new(index, addr, seed.clone()));
+            devices.push(dev.clone());
+            tasks.push(tokio::spawn(accept_loop(l, dev, shared.clone())));
+        }
+        Fleet {
+            devices,
+            port,
+            shutdown: tx,
+            tasks,
+        }
+    }
+
+    /// Device `n` (1-based).
+    pub fn device(&self, n: u32) -> Option<&Arc<Device>> {
+        n.checked_sub(1).and_then(|i| self.devices.get(i as usize))
+    }
+
+    /// All devices.
+    pub fn devices(&self) -> &[Arc<Device>] {
+        &self.devices
+    }
+
+    /// The WS-Man port shared by all devices.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Restores every device's seeded state.
+    pub fn reset(&self) {
+        for d in &self.devices {
+            d.reset();
+        }
+    }
+
+    /// A handle for the control API.
+    pub fn handle(&self) -> FleetHandle {
+        FleetHandle {
+            devices: Arc::new(self.devices.clone()),
+            shutdown: self.shutdown.subscribe(),
+        }
+    }
+
+    /// Stops every listener and open connection.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// A cheap clone of the device list for the control server.
+#[derive(Clone)]
+pub struct FleetHandle {
+    /// Devices.
+    pub devices: Arc<Vec<Arc<Device>>>,
+    /// Fleet shutdown signal.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl FleetHandle {
+    /// Device `n` (1-based).
+    pub fn device(&self, n: u32) -> Option<&Arc<Device>> {
+        n.checked_sub(1).and_then(|i| self.devices.get(i as usize))
+    }
+}
+
+async fn accept_loop(listener: tokio::net::TcpListener, dev: Arc<Device>, shared: Arc<Shared>) {
+    let mut shutdown = shared.shutdown.clone();
+    loop {
+        tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, peer)) => {
+                    tokio::spawn(serve_connection(stream, peer, dev.clone(), shared.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!(device.index = dev.index, error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// Per-connection Kerberos session (AMT admits later requests on the same connection).
+#[derive(Default)]
+struct ConnSession {
+    kerberos: Mutex<Option<(Principal, u64)>>,
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    dev: Arc<Device>,
+    shared: Arc<Shared>,
+) {
+    let _ = stream.set_nodelay(true);
+    let session = Arc::new(ConnSession::default());
+    let svc = {
+        let shared = shared.clone();
+        service_fn(move |req| handle_http(req, peer, dev.clone(), shared.clone(), session.clone()))
+    };
+    let conn = http1::Builder::new()
+        .title_case_headers(true)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), svc);
+    let mut shutdown = shared.shutdown.clone();
+    tokio::select! {
+        _ = conn => {}
+        _ = shutdown.changed() => {}
+    }
+}
+
+fn server_header(st: &DeviceState) -> String {
+    format!(
+        "Intel(R) Active Management Technology {}.{}",
+        st.amt_version, st.build_number
+    )
+}
+
+fn chunked(s: String) -> Body {
+    StreamBody::new(futures_util::stream::iter([Ok::<_, Infallible>(
+        Frame::data(Bytes::from(s)),
+    )]))
+    .boxed()
+}
+
+fn soap_response(status: StatusCode, server: &str, body: String) -> Response<Body> {
+    let mut r = Response::new(chunked(body));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        SERVER,
+        HeaderValue::from_str(server).unwrap_or(HeaderValue::from_static(
+            "Intel(R) Active Management Technology",
+        )),
+    );
+    h.insert("X-Frame-Options", HeaderValue::from_static("DENY"));
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/soap+xml; charset=UTF-8"),
+    );
+    r
+}
+
+fn plain(status: StatusCode, server: &str, text: &'static str) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())).boxed());
+    *r.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(server) {
+        r.headers_mut().insert(SERVER, v);
+    }
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    r
+}
+
+fn unauthorized(dev: &Device, stale: bool) -> Response<Body> {
+    let st = dev.lock();
+    let now = crate::state::unix_now() as u64;
+    let challenge = auth::digest_challenge(&st, &dev.nonces, now, stale);
+    let mut r = plain(
+        StatusCode::UNAUTHORIZED,
+        &server_header(&st),
+        LOGON_FAILED_HTML,
+    );
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        h.append(WWW_AUTHENTICATE, v);
+    }
+    if st.kerberos.enabled {
+        h.append(WWW_AUTHENTICATE, HeaderValue::from_static("Negotiate"));
+    }
+    h.insert(CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
+/// A dropped connection: hyper closes the socket without writing a response.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by fault injection")]
+struct Dropped;
+
+async fn handle_http(
+    req: hyper::Request<Incoming>,
+    peer: SocketAddr,
+    dev: Arc<Device>,
+    shared: Arc<Shared>,
+    session: Arc<ConnSession>,
+) -> Result<Response<Body>, Dropped> {
+    let (faults, server) = {
+        let st = dev.lock();
+        (st.faults.clone(), server_header(&st))
+    };
+    if !faults.is_clear() {
+        if faults.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+        }
+        if faults.drop_connection {
+            return Err(Dropped);
+        }
+        if faults.hang {
+            let mut s = shared.shutdown.clone();
+            let _ = s.wait_for(|v| *v).await;
+            return Err(Dropped);
+        }
+        if faults.http_500 {
+            return Ok(plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &server,
+                "<html><body>Internal Server Error</body></html>",
+            ));
+        }
+        if faults.busy {
+            let body = Fault::QUOTA_LIMIT.write(&dev.next_message_id(), "0");
+            return Ok(soap_response(StatusCode::BAD_REQUEST, &server, body));
+        }
+    }
+    if req.uri().path() != "/wsman" {
+        return Ok(plain(
+            StatusCode::NOT_FOUND,
+            &server,
+            "<html><body>Not Found</body></html>",
+        ));
+    }
+    if req.method() != hyper::Method::POST {
+        return Ok(plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &server,
+            "<html><body>Method Not Allowed</body></html>",
+        ));
+    }
+    let authorization = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = match Limited::new(req.into_body(), 512 * 1024).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Err(Dropped),
+    };
+    let text = String::from_utf8_lossy(&body);
+    let parsed = Request::parse(&text);
+
+    if let Ok(r) = &parsed
+        && r.identify
+    {
+        let version = {
+            let st = dev.lock();
+            format!(
+                "AMT {}",
+                st.amt_version
+                    .split('.')
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(".")
+            )
+        };
+        return Ok(soap_response(
+            StatusCode::OK,
+            &server,
+            response::identify(&version),
+        ));
+    }
+
+    let (principal, response_token) = match authenticate(
+        &dev,
+        &shared,
+        &session,
+        authorization.as_deref(),
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(AuthError::Stale) => return Ok(unauthorized(&dev, true)),
+        Err(AuthError::Missing) => return Ok(unauthorized(&dev, false)),
+        Err(e) => {
+            tracing::info!(device.index = dev.index, peer = %peer.ip(), reason = %e, "authentication failed");
+            return Ok(unauthorized(&dev, false));
+        }
+    };
+
+    let (status, mut out) = match parsed {
+        Err(e) => {
+            tracing::debug!(device.index = dev.index, error = %e, "unusable request");
+            let body = Fault::SCHEMA_VALIDATION.write(&dev.next_message_id(), "0");
+            (StatusCode::BAD_REQUEST, body)
+        }
+        Ok(r) => {
+            let message_id = dev.next_message_id();
+            let outcome = {
+                let mut st = dev.lock();
+                let ctx = OpCtx {
+                    principal: &principal,
+                    peer: Some(peer.ip().to_string()),
+                };
+                ops::handle(&mut st, &r, &ctx, &message_id)
+            };
+            if outcome.acl_changed {
+                dev.acl_generation.fetch_add(1, Ordering::Relaxed);
+            }
+            match outcome.body {
+                Ok(b) => (StatusCode::OK, b),
+                Err(f) => (StatusCode::BAD_REQUEST, f.write(&message_id, &r.message_id)),
+            }
+        }
+    };
+    if faults.malformed_xml {
+        let cut = out.len() / 2;
+        let cut = (0..=cut)
+            .rev()
+            .find(|i| out.is_char_boundary(*i))
+            .unwrap_or(0);
+        out.truncate(cut);
+        out.push_str("<a:Bo");
+    }
+    let mut resp = soap_response(status, &server, out);
+    if let Some(tok) = response_token
+        && let Ok(v) = HeaderValue::from_str(&format!("Negotiate {}", B64.encode(tok)))
+    {
+        resp.headers_mut().insert(WWW_AUTHENTICATE, v);
+    }
+    Ok(resp)
+}
+
+async fn authenticate(
+    dev: &Arc<Device>,
+    shared: &Shared,
+    session: &ConnSession,
+    authorization: Option<&str>,
+) -> Result<(Principal, Option<Vec<u8>>), AuthError> {
+    let generation = dev.acl_generation.load(Ordering::Relaxed);
+    let Some(h) = authorization else {
+        let cached = session
+            .kerberos
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        return match cached {
+            Some((p, g)) if g == generation => Ok((p, None)),
+            _ => Err(AuthError::Missing),
+        };
+    };
+    let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
+    if scheme.eq_ignore_ascii_case("Digest") {
+        let st = dev.lock();
+        let now = crate::state::unix_now() as u64;
+        return auth::check_digest(&st, &dev.nonces, rest, now).map(|p| (p, None));
+    }
+    if !scheme.eq_ignore_ascii_case("Negotiate") {
+        return Err(AuthError::Missing);
+    }
+    let token_b64 = rest.trim();
+    {
+        let st = dev.lock();
+        if let Err(e) = auth::precheck_negotiate(&st, token_b64) {
+            tracing::warn!(device.index = dev.index, reason = %e, "Negotiate refused before decryption");
+            return Err(e);
+        }
+    }
+    let token = B64
+        .decode(token_b64)
+        .map_err(|_| AuthError::Kerberos("token is not base64".into()))?;
+    let verifier = shared
+        .verifier
+        .clone()
+        .ok_or_else(|| AuthError::Kerberos("simulator has no keytab".into()))?;
+    let ticket = tokio::task::spawn_blocking(move || verifier.verify(&token))
+        .await
+        .map_err(|_| AuthError::Kerberos("verifier failed".into()))?
+        .map_err(AuthError::Kerberos)?;
+    let principal = {
+        let st = dev.lock();
+        auth::authorize_ticket(&st, dev.addr.port(), &ticket)?
+    };
+    tracing::info!(device.index = dev.index, user.principal = %principal.name(), "Kerberos user authenticated");
+    *session.kerberos.lock().unwrap_or_else(|p| p.into_inner()) =
+        Some((principal.clone(), generation));
+    Ok((principal, ticket.response_token))
+}
