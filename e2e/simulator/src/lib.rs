@@ -1,6 +1,7 @@
 //! Simulated Intel AMT devices.
 pub mod auth;
 pub mod client;
+pub mod control;
 pub mod fleet;
 pub mod model;
 pub mod ops;

@@ -1,2 +1,152 @@
 //! `amt-sim`: runs a fleet of simulated AMT devices.
-fn main() {}
+//!
+//! ```text
+//! amt-sim --devices N [--seed FILE] --control 127.0.0.1:PORT [--keytab devices.keytab] [--port 16992]
+//! ```
+//! Prints one line per listener range, then `ready`; stops cleanly on SIGINT/SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use amt_sim::fleet::{Fleet, FleetConfig, device_ip};
+use amt_sim::seed::FleetSeed;
+use anyhow::{Context, bail};
+
+struct Args {
+    devices: Option<u32>,
+    seed: Option<PathBuf>,
+    control: SocketAddr,
+    keytab: Option<PathBuf>,
+    port: Option<u16>,
+}
+
+const USAGE: &str = "usage: amt-sim --devices N [--seed FILE] --control 127.0.0.1:PORT [--keytab FILE] [--port 16992]";
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut it = std::env::args().skip(1);
+    let mut a = Args {
+        devices: None,
+        seed: None,
+        control: "127.0.0.1:16990".parse()?,
+        keytab: None,
+        port: None,
+    };
+    while let Some(k) = it.next() {
+        let mut v = || {
+            it.next()
+                .with_context(|| format!("{k} needs a value\n{USAGE}"))
+        };
+        match k.as_str() {
+            "--devices" => a.devices = Some(v()?.parse().context("--devices")?),
+            "--seed" => a.seed = Some(v()?.into()),
+            "--control" => a.control = v()?.parse().context("--control")?,
+            "--keytab" => a.keytab = Some(v()?.into()),
+            "--port" => a.port = Some(v()?.parse().context("--port")?),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other}\n{USAGE}"),
+        }
+    }
+    Ok(a)
+}
+
+/// Raises the open-file soft limit to the hard limit (one socket per device at least).
+fn raise_fd_limit(devices: u32) {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) if n < devices as u64 + 256 => tracing::warn!(
+            limit = n,
+            devices,
+            "open-file limit may be too low for this many devices"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "amt_sim=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = parse_args()?;
+    let mut seed = match &args.seed {
+        Some(p) => FleetSeed::load(p)?,
+        None => FleetSeed::default(),
+    };
+    if let Some(n) = args.devices {
+        seed.count = n;
+    }
+    if seed.count == 0 {
+        bail!("no devices: give --devices N or count in the seed\n{USAGE}");
+    }
+    let port = args.port.or(seed.port).unwrap_or(16992);
+    raise_fd_limit(seed.count);
+    let verifier = match &args.keytab {
+        None => None,
+        Some(path) => Some(load_verifier(path)?),
+    };
+    let count = seed.count;
+    let fleet = Fleet::start(FleetConfig {
+        seed,
+        port,
+        verifier,
+    })
+    .await?;
+    let mut start = 1;
+    while start <= count {
+        let end = count.min(start | 0xFF);
+        println!(
+            "listening: devices {start}-{end} on {}-{} port {}",
+            device_ip(start),
+            device_ip(end),
+            fleet.port()
+        );
+        start = end + 1;
+    }
+    let control = amt_sim::control::serve(args.control, fleet.handle()).await?;
+    println!("control: http://{control}");
+    println!("ready");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    fleet.shutdown().await;
+    Ok(())
+}
+
+#[cfg(feature = "kerberos")]
+fn load_verifier(path: &std::path::Path) -> anyhow::Result<amt_sim::auth::SharedVerifier> {
+    let v = amt_sim::auth::krb::KeytabVerifier::from_keytab(path)
+        .map_err(|e| anyhow::anyhow!("keytab {}: {e}", path.display()))?;
+    Ok(std::sync::Arc::new(v))
+}
+
+#[cfg(not(feature = "kerberos"))]
+fn load_verifier(_path: &std::path::Path) -> anyhow::Result<amt_sim::auth::SharedVerifier> {
+    bail!("--keytab needs amt-sim built with --features kerberos")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
