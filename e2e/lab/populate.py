@@ -95,6 +95,17 @@ class Lab:
         if have != sorted(str(v).lower() for v in wanted):
             self.replace(msg.dn, attr, wanted)
 
+    def ensure_dc_ldap_spn(self):
+        """Give the DC its ldap/<fqdn> SPN, as Windows DCs have: the portal binds with SASL GSSAPI."""
+        msg = self.find("DC1$", ["servicePrincipalName", "dNSHostName"])
+        if msg is None:
+            die("the DC account DC1$ is missing")
+        fqdn = str(msg["dNSHostName"][0])
+        have = [str(v) for v in msg.get("servicePrincipalName", [])]
+        want = "ldap/" + fqdn
+        if want.lower() not in (h.lower() for h in have):
+            self.replace(msg.dn, "servicePrincipalName", have + [want, "ldap/" + fqdn + "/" + fqdn.split(".", 1)[1]])
+
     def ensure_ou(self, name):
         dn = "OU=%s,%s" % (name, self.base)
         res = self.db.search(base=self.base, scope=ldb.SCOPE_ONELEVEL,
@@ -249,6 +260,7 @@ def main():
     try:
         log("relaxing password policy (complexity off, min/max age 0, history 0)")
         lab.relax_password_policy()
+        lab.ensure_dc_ldap_spn()
 
         devices_ou = lab.ensure_ou("AMT Devices")
         groups_ou = lab.ensure_ou("Lab Groups")

@@ -1,1 +1,109 @@
-fn main() {}
+//! `amt-portal`: reads the configuration, sets the Kerberos environment while the process is
+//! still single-threaded, then serves HTTPS (or HTTP on loopback for tests).
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use leptos::prelude::get_configuration;
+use server::config::Config;
+
+fn main() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("amt-portal: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    set_kerberos_environment(&config);
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "server=info,tower_http=warn".into()),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("amt-portal: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("amt-portal: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// MIT Kerberos reads these once per process; they must be set before any thread starts.
+#[expect(
+    unsafe_code,
+    reason = "set_var before the runtime starts: the process has one thread here"
+)]
+fn set_kerberos_environment(config: &Config) {
+    // SAFETY: called from main before any other thread exists.
+    unsafe {
+        if let Some(k) = &config.krb5_config {
+            std::env::set_var("KRB5_CONFIG", k);
+        }
+        // The portal's own identity (LDAP binds, later S4U) comes from its keytab, into a
+        // MEMORY cache: nothing is written to disk.
+        std::env::set_var("KRB5_CLIENT_KTNAME", &config.keytab);
+        std::env::set_var("KRB5CCNAME", "MEMORY:amt-portal");
+    }
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    let mut leptos = get_configuration(None)
+        .map_err(|e| format!("Leptos configuration: {e}"))?
+        .leptos_options;
+    leptos.output_name = "portal".into();
+    if std::env::var_os("LEPTOS_SITE_ROOT").is_none() {
+        leptos.site_root = "target/site".into();
+    }
+    leptos.site_addr = config.listen;
+    let listen = config.listen;
+    let tls = config.tls.clone();
+    let public_url = config.public_url.clone();
+    let state = server::AppState::new(config, leptos).await?;
+    server::spawn_sweeper(state.creds.clone());
+    let app = server::app(state)
+        .await?
+        .into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "TLS certificate {} / key {}: {e}",
+                        cert.display(),
+                        key.display()
+                    )
+                })?;
+            tracing::info!(%listen, url = %public_url, "portal listening (HTTPS)");
+            println!("AMT portal listening on {listen}: open {public_url}");
+            axum_server::bind_rustls(listen, tls)
+                .serve(app)
+                .await
+                .map_err(|e| format!("server: {e}"))
+        }
+        None => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            tracing::info!(%listen, url = %public_url, "portal listening (HTTP, loopback only)");
+            println!("AMT portal listening on {listen}: open {public_url}");
+            axum::serve(listener, app)
+                .await
+                .map_err(|e| format!("server: {e}"))
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Reusable pieces of the UI.
+
+pub mod groups;
+pub mod kerberos;
+pub mod topbar;

@@ -1,0 +1,134 @@
+//! Signing in and out. Routes live in submodules; this module holds what the session stores.
+//!
+//! - [`negotiate`]: `GET /signin`, HTTP Negotiate (SPNEGO); the 401 answer is a real page.
+//! - [`password`]: `POST /signin/password`, the form for browsers without SSO.
+//! - [`signout`]: `POST /signout`, ends the session and destroys the held credential.
+//! - [`page`]: the HTML of the 401 / help page and the signed-out page.
+//!
+//! Every sign-in cycles the session id, keeps the delegated credential in memory
+//! ([`crate::credentials`]) under a handle stored in the session, and writes the audit log.
+
+pub mod negotiate;
+pub mod page;
+pub mod password;
+pub mod signout;
+
+use serde::{Deserialize, Serialize};
+use shared::SignInMethod;
+use tower_sessions::Session;
+
+use crate::AppState;
+
+/// Session key of [`SessionUser`].
+pub const USER_KEY: &str = "user";
+
+/// What the session remembers about the signed-in user. No secrets: the credential itself is
+/// in [`crate::credentials::CredentialStore`], found by `cred_handle`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionUser {
+    /// `alice@EXAMPLE.TEST`.
+    pub principal: String,
+    /// sAMAccountName.
+    pub account: String,
+    /// Display name from the PAC, or the account.
+    pub display_name: String,
+    /// User SID from the PAC.
+    pub sid: Option<String>,
+    /// Group SIDs from the PAC.
+    pub group_sids: Vec<String>,
+    /// How the user signed in.
+    pub method: SignInMethod,
+    /// RFC 3339.
+    pub signed_in_at: String,
+    /// Size of the ticket received.
+    pub ticket_bytes: Option<usize>,
+    /// Size of the Negotiate token received.
+    pub token_bytes: Option<usize>,
+    /// Handle of the delegated credential in the store.
+    pub cred_handle: Option<String>,
+    /// Why no credential was delegated.
+    pub no_delegation_reason: Option<String>,
+}
+
+/// The signed-in user of a session, if any.
+pub async fn current_user(session: &Session) -> Option<SessionUser> {
+    session.get::<SessionUser>(USER_KEY).await.ok().flatten()
+}
+
+/// Makes `accepted` the session's user: new session id, credential kept in memory, audit entry.
+pub(crate) async fn establish(
+    state: &AppState,
+    session: &Session,
+    accepted: kerberos::Accepted,
+    method: SignInMethod,
+    tgt: Option<kerberos::Delegated>,
+) -> Result<SessionUser, String> {
+    // Never let a pre-sign-in session id survive (session fixation).
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| format!("session store: {e}"))?;
+    if let Some(old) = current_user(session).await.and_then(|u| u.cred_handle) {
+        state.creds.remove(&old);
+    }
+    let pac = accepted.pac.clone();
+    let account = pac
+        .as_ref()
+        .map(|p| p.account_name.clone())
+        .unwrap_or_else(|| {
+            accepted
+                .client
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        });
+    let delegated = tgt.or(accepted.delegated);
+    let no_delegation_reason = delegated.is_none().then(|| {
+        "the browser did not delegate a ticket (its Negotiate delegation allow-list does not include this site); \
+         device actions will use constrained delegation (S4U2Proxy) where the directory allows it"
+            .to_string()
+    });
+    let cap = std::time::Duration::from_secs(state.config.session_hours as u64 * 3600);
+    let cred_handle = delegated.map(|mut d| {
+        d.lifetime = d.lifetime.min(cap);
+        state.creds.insert(d)
+    });
+    let user = SessionUser {
+        principal: accepted.client.clone(),
+        display_name: pac
+            .as_ref()
+            .map(|p| p.full_name.clone())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| account.clone()),
+        account,
+        sid: pac.as_ref().map(|p| p.user_sid.clone()),
+        group_sids: pac.map(|p| p.group_sids).unwrap_or_default(),
+        method,
+        signed_in_at: now_rfc3339(),
+        ticket_bytes: accepted.token.ticket_bytes,
+        token_bytes: Some(accepted.token_bytes),
+        cred_handle,
+        no_delegation_reason,
+    };
+    session
+        .insert(USER_KEY, &user)
+        .await
+        .map_err(|e| format!("session store: {e}"))?;
+    let how = match method {
+        SignInMethod::Negotiate => "sign-in (Negotiate)",
+        SignInMethod::Password => "sign-in (password)",
+    };
+    crate::audit::record(&state.pool, Some(&user.principal), how, None, "ok", None).await;
+    tracing::info!(user.principal = %user.principal, method = how, delegated = user.cred_handle.is_some(), "signed in");
+    Ok(user)
+}
+
+/// Current UTC time, RFC 3339, seconds precision.
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,104 @@
+//! `GET /signin`: HTTP Negotiate. No header: 401 with `WWW-Authenticate: Negotiate` and the help
+//! page (an SSO browser answers with a token at once; others show the page). A token: accepted
+//! with the keytab off the async workers, then the session is established and the browser is
+//! sent to the start page with the mutual-authentication token.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use shared::SignInMethod;
+use tower_sessions::Session;
+
+use super::page::{Seen, unauthorized};
+use crate::AppState;
+
+/// What the Authorization header held.
+fn read_token(headers: &HeaderMap) -> Result<Option<Vec<u8>>, Seen> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| Seen::Refused(kerberos::Error::NotBase64))?;
+    let (scheme, rest) = text.split_once(' ').unwrap_or((text, ""));
+    if !scheme.eq_ignore_ascii_case("negotiate") {
+        return Err(Seen::OtherScheme(
+            scheme
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .take(20)
+                .collect(),
+        ));
+    }
+    let rest = rest.trim();
+    if rest.is_empty() {
+        // Chromium and MIT treat an empty token as "no token": so do we.
+        return Ok(None);
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(rest)
+        .map(Some)
+        .map_err(|_| Seen::Refused(kerberos::Error::NotBase64))
+}
+
+/// `GET /signin`.
+pub async fn signin(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+) -> Response {
+    let token = match read_token(&headers) {
+        Ok(Some(t)) => t,
+        Ok(None) => return unauthorized(&state, Seen::NoToken, None),
+        Err(seen) => return unauthorized(&state, seen, None),
+    };
+    let acceptor = state.acceptor.clone();
+    let accepted = match tokio::task::spawn_blocking(move || acceptor.accept(&token)).await {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => {
+            tracing::info!(reason = e.code(), "Negotiate token refused");
+            crate::audit::record(
+                &state.pool,
+                None,
+                "sign-in (Negotiate)",
+                None,
+                "refused",
+                Some(e.code()),
+            )
+            .await;
+            return unauthorized(&state, Seen::Refused(e), None);
+        }
+        Err(_) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The sign-in check was interrupted; reload the page.",
+            )
+                .into_response();
+        }
+    };
+    let mutual = accepted.response_token.clone();
+    match super::establish(&state, &session, accepted, SignInMethod::Negotiate, None).await {
+        Ok(_) => {
+            let mut resp = Redirect::to("/").into_response();
+            if let Some(tok) = mutual {
+                let v = format!(
+                    "Negotiate {}",
+                    base64::engine::general_purpose::STANDARD.encode(tok)
+                );
+                if let Ok(v) = HeaderValue::from_str(&v) {
+                    resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+                }
+            }
+            resp
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not establish session");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Signed in, but the session could not be saved. Try again in a moment.",
+            )
+                .into_response()
+        }
+    }
+}

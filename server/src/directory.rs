@@ -1,0 +1,180 @@
+//! Active Directory lookups over LDAP (ldap3), bound with SASL GSSAPI from the portal's keytab:
+//! group names for the SIDs in a user's PAC, and the domain controller's clock.
+//!
+//! Lookups are best effort for display: when the directory does not answer, the UI shows SIDs
+//! and says why. Names are cached in memory (they rarely change; the cache is small).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
+
+use crate::config::LdapConfig;
+
+/// A client of the directory.
+pub struct Directory {
+    cfg: LdapConfig,
+    names: Mutex<HashMap<String, String>>,
+}
+
+fn sid_filter_value(sid: &str) -> Option<String> {
+    let mut parts = sid.strip_prefix("S-")?.split('-');
+    let revision: u8 = parts.next()?.parse().ok()?;
+    let authority: u64 = parts.next()?.parse().ok()?;
+    let subs: Vec<u32> = parts.map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let mut b = vec![revision, subs.len() as u8];
+    b.extend(&authority.to_be_bytes()[2..]);
+    for s in subs {
+        b.extend(s.to_le_bytes());
+    }
+    Some(b.iter().map(|x| format!("\\{x:02x}")).collect())
+}
+
+impl Directory {
+    /// A directory client for `cfg`.
+    pub fn new(cfg: LdapConfig) -> Self {
+        Directory {
+            cfg,
+            names: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn connect(&self, bind: bool) -> Result<ldap3::Ldap, String> {
+        let settings = LdapConnSettings::new().set_conn_timeout(Duration::from_secs(5));
+        let (conn, mut ldap) = LdapConnAsync::with_settings(settings, &self.cfg.url)
+            .await
+            .map_err(|e| format!("cannot reach the directory at {}: {e}", self.cfg.url))?;
+        ldap3::drive!(conn);
+        if bind {
+            ldap.sasl_gssapi_bind(&self.cfg.host)
+                .await
+                .and_then(|r| r.success())
+                .map_err(|e| format!("the portal could not sign in to the directory with its keytab (ldap/{}): {e}", self.cfg.host))?;
+        }
+        Ok(ldap)
+    }
+
+    /// Names (sAMAccountName) for `sids`; SIDs the directory does not know are left out.
+    pub async fn names_for(&self, sids: &[String]) -> Result<HashMap<String, String>, String> {
+        let mut out = HashMap::new();
+        let mut missing = Vec::new();
+        {
+            let cache = self.names.lock().unwrap_or_else(|p| p.into_inner());
+            for s in sids {
+                match cache.get(s) {
+                    Some(n) => {
+                        out.insert(s.clone(), n.clone());
+                    }
+                    None => missing.push(s.clone()),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        let mut ldap = self.connect(true).await?;
+        for chunk in missing.chunks(100) {
+            let filter = format!(
+                "(|{})",
+                chunk
+                    .iter()
+                    .filter_map(|s| sid_filter_value(s))
+                    .map(|v| format!("(objectSid={v})"))
+                    .collect::<String>()
+            );
+            let (entries, _) = ldap
+                .search(
+                    &self.cfg.base_dn,
+                    Scope::Subtree,
+                    &filter,
+                    vec!["sAMAccountName", "objectSid"],
+                )
+                .await
+                .and_then(|r| r.success())
+                .map_err(|e| format!("directory search failed: {e}"))?;
+            for e in entries {
+                let e = SearchEntry::construct(e);
+                let name = e
+                    .attrs
+                    .get("sAMAccountName")
+                    .and_then(|v| v.first())
+                    .cloned();
+                let sid = e
+                    .bin_attrs
+                    .get("objectSid")
+                    .and_then(|v| v.first())
+                    .and_then(|b| kerberos::pac::sid_to_string(b, None));
+                if let (Some(n), Some(s)) = (name, sid) {
+                    out.insert(s, n);
+                }
+            }
+        }
+        let _ = ldap.unbind().await;
+        let mut cache = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        for (s, n) in &out {
+            cache.insert(s.clone(), n.clone());
+        }
+        Ok(out)
+    }
+
+    /// Our clock minus the domain controller's, in seconds (rootDSE `currentTime`, read
+    /// anonymously: allowed on every DC).
+    pub async fn dc_clock_offset(&self) -> Result<i64, String> {
+        let mut ldap = self.connect(false).await?;
+        let before = time::OffsetDateTime::now_utc();
+        let (entries, _) = ldap
+            .search("", Scope::Base, "(objectClass=*)", vec!["currentTime"])
+            .await
+            .and_then(|r| r.success())
+            .map_err(|e| format!("rootDSE search failed: {e}"))?;
+        let after = time::OffsetDateTime::now_utc();
+        let _ = ldap.unbind().await;
+        let raw = entries
+            .into_iter()
+            .next()
+            .map(SearchEntry::construct)
+            .and_then(|e| e.attrs.get("currentTime").and_then(|v| v.first()).cloned())
+            .ok_or("the directory did not report its time (rootDSE currentTime)")?;
+        let dc =
+            parse_generalized_time(&raw).ok_or_else(|| format!("unreadable DC time {raw:?}"))?;
+        let mid: time::OffsetDateTime = before + (after - before) / 2;
+        let diff: time::Duration = mid - dc;
+        Ok(diff.whole_seconds())
+    }
+}
+
+/// Parses LDAP GeneralizedTime such as `20261125133224.0Z`.
+fn parse_generalized_time(s: &str) -> Option<time::OffsetDateTime> {
+    let digits = s.get(..14)?;
+    let n = |a: usize, b: usize| digits.get(a..b)?.parse::<u32>().ok();
+    let date = time::Date::from_calendar_date(
+        n(0, 4)? as i32,
+        time::Month::try_from(n(4, 6)? as u8).ok()?,
+        n(6, 8)? as u8,
+    )
+    .ok()?;
+    let t = time::Time::from_hms(n(8, 10)? as u8, n(10, 12)? as u8, n(12, 14)? as u8).ok()?;
+    Some(time::PrimitiveDateTime::new(date, t).assume_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sid_filter_escapes_binary_form() {
+        assert_eq!(
+            sid_filter_value("S-1-5-21-1-2-3-500").unwrap(),
+            "\\01\\05\\00\\00\\00\\00\\00\\05\\15\\00\\00\\00\\01\\00\\00\\00\\02\\00\\00\\00\\03\\00\\00\\00\\f4\\01\\00\\00"
+        );
+        assert_eq!(sid_filter_value("nonsense"), None);
+    }
+
+    #[test]
+    fn generalized_time() {
+        let t = parse_generalized_time("20261125133224.0Z").unwrap();
+        assert_eq!((t.year(), t.hour(), t.second()), (2026, 13, 24));
+        assert!(parse_generalized_time("2026").is_none());
+    }
+}

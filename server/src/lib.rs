@@ -1,0 +1,157 @@
+//! The AMT portal's server: axum routes for sign-in and sign-out next to the Leptos pages.
+//!
+//! - [`config`]: the typed, validated configuration.
+//! - [`auth`]: Negotiate, password sign-in, sign-out, the 401 help page.
+//! - [`credentials`]: delegated credentials, in memory only.
+//! - [`directory`]: LDAP lookups (group names, DC clock).
+//! - [`security`]: origin checks, security headers, sign-in requirement.
+//! - [`portal`]: the services behind the UI's server functions.
+//! - [`db`], [`audit`]: SQLite and the portal's audit log.
+//!
+//! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod credentials;
+pub mod db;
+pub mod directory;
+pub mod portal;
+pub mod security;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::SqlitePool;
+use tower_http::services::ServeDir;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::config::Config;
+use crate::credentials::CredentialStore;
+use crate::directory::Directory;
+
+/// Everything handlers need, cheap to clone.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Leptos rendering options.
+    pub leptos_options: LeptosOptions,
+    /// The database.
+    pub pool: SqlitePool,
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// Accepts Negotiate tokens with the portal's keytab.
+    pub acceptor: Arc<kerberos::Acceptor>,
+    /// Delegated credentials, in memory.
+    pub creds: Arc<CredentialStore>,
+    /// The directory, when configured.
+    pub directory: Option<Arc<Directory>>,
+    /// The realm of the portal's principal (for password sign-in).
+    pub realm: String,
+}
+
+impl AppState {
+    /// Opens the database and the keytab for `config`.
+    pub async fn new(config: Config, leptos_options: LeptosOptions) -> Result<AppState, String> {
+        let pool = db::open(&config.database).await?;
+        let acceptor =
+            kerberos::Acceptor::from_keytab_with_rcache(&config.keytab, config.rcache.as_deref())
+                .map_err(|e| format!("keytab {}: {e}", config.keytab.display()))?;
+        let realm = config::keytab_principals(&config.keytab)
+            .map_err(|e| e.0)?
+            .iter()
+            .find_map(|p| p.split_once('@').map(|(_, r)| r.to_string()))
+            .unwrap_or_default();
+        Ok(AppState {
+            leptos_options,
+            pool,
+            directory: config.ldap.clone().map(|l| Arc::new(Directory::new(l))),
+            config: Arc::new(config),
+            acceptor: Arc::new(acceptor),
+            creds: Arc::new(CredentialStore::default()),
+            realm,
+        })
+    }
+}
+
+/// The whole portal as a router.
+pub async fn app(state: AppState) -> Result<Router, String> {
+    let store = SqliteStore::new(state.pool.clone())
+        .with_table_name("tower_sessions")
+        .map_err(|e| e.to_string())?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| format!("session table: {e}"))?;
+    let tls = state.config.tls.is_some();
+    let sessions = SessionManagerLayer::new(store)
+        // `__Host-` binds the cookie to this exact origin (requires Secure and Path=/).
+        .with_name(if tls {
+            "__Host-amt-portal"
+        } else {
+            "amt-portal"
+        })
+        .with_secure(tls)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(
+            state.config.session_hours,
+        )));
+
+    let routes = generate_route_list(frontend::App);
+    let portal: frontend::api::ssr::PortalHandle = Arc::new(state.clone());
+    let pages = Router::new()
+        .leptos_routes_with_context(&state, routes, move || provide_context(portal.clone()), {
+            let opts = state.leptos_options.clone();
+            move || frontend::shell(opts.clone())
+        })
+        .route_layer(from_fn(security::require_user));
+
+    let pkg = format!(
+        "{}/{}",
+        state.leptos_options.site_root, state.leptos_options.site_pkg_dir
+    );
+    let router = Router::new()
+        .route("/signin", get(auth::negotiate::signin))
+        .route("/signin/password", post(auth::password::signin_password))
+        .route("/signout", post(auth::signout::signout))
+        .route("/signed-out", get(auth::signout::signed_out))
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(pages)
+        .nest_service("/pkg", ServeDir::new(pkg))
+        .layer(sessions)
+        .layer(from_fn_with_state(state.clone(), security::origin_guard))
+        .layer(from_fn_with_state(
+            state.clone(),
+            security::security_headers,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::GATEWAY_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state);
+    Ok(router)
+}
+
+/// Sweeps expired credentials every minute.
+pub fn spawn_sweeper(creds: Arc<CredentialStore>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let n = creds.sweep();
+            if n > 0 {
+                tracing::info!(dropped = n, "expired delegated credentials destroyed");
+            }
+        }
+    });
+}

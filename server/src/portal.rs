@@ -1,0 +1,109 @@
+//! The services behind the UI's server functions (`frontend::api::ssr::Portal`), implemented on
+//! the server's state. Server functions stay thin: they call these and nothing else.
+
+use frontend::api::ssr::{BoxFuture, Portal};
+use shared::{AdGroup, DelegationView, KerberosView, Me};
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::auth::{SessionUser, current_user};
+
+impl Portal for AppState {
+    fn me(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<Option<Me>, String>> {
+        Box::pin(async move {
+            let Some(session) = parts.extensions.get::<Session>().cloned() else {
+                return Err("the request has no session (portal misconfiguration)".into());
+            };
+            let Some(user) = current_user(&session).await else {
+                return Ok(None);
+            };
+            Ok(Some(self.me_view(user).await))
+        })
+    }
+}
+
+impl AppState {
+    /// Builds the home page's view of `user`: names from the directory, live credential state.
+    pub async fn me_view(&self, user: SessionUser) -> Me {
+        let (names, clock) = match &self.directory {
+            Some(dir) => {
+                let (names, clock) =
+                    tokio::join!(dir.names_for(&user.group_sids), dir.dc_clock_offset());
+                (
+                    names.unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "group names not resolved");
+                        Default::default()
+                    }),
+                    clock,
+                )
+            }
+            None => (
+                Default::default(),
+                Err("no directory configured (PORTAL_LDAP_URL)".to_string()),
+            ),
+        };
+        let delegation = user
+            .cred_handle
+            .as_deref()
+            .and_then(|h| self.creds.get(h))
+            .map(|(d, left)| {
+                let until = time::OffsetDateTime::now_utc() + left;
+                DelegationView {
+                    kind: match d.kind {
+                        kerberos::DelegationKind::ForwardedTgt => {
+                            "ticket-granting ticket forwarded by your browser".into()
+                        }
+                        kerberos::DelegationKind::PasswordTgt => {
+                            "ticket-granting ticket from your password sign-in".into()
+                        }
+                    },
+                    valid_until: until
+                        .replace_nanosecond(0)
+                        .ok()
+                        .and_then(|t| {
+                            t.format(&time::format_description::well_known::Rfc3339)
+                                .ok()
+                        })
+                        .unwrap_or_default(),
+                    seconds_left: left.as_secs() as i64,
+                }
+            });
+        let no_delegation_reason = if delegation.is_none() {
+            Some(user.no_delegation_reason.clone().unwrap_or_else(|| {
+                "the delegated credential has expired: sign out and in again".into()
+            }))
+        } else {
+            None
+        };
+        let (kdc_clock_offset_secs, kdc_clock_problem) = match clock {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(e)),
+        };
+        Me {
+            display_name: user.display_name.clone(),
+            account: user.account.clone(),
+            sid: user.sid.clone(),
+            groups: user
+                .group_sids
+                .iter()
+                .map(|s| AdGroup {
+                    sid: s.clone(),
+                    name: names.get(s).cloned(),
+                })
+                .collect(),
+            method: user.method,
+            signed_in_at: user.signed_in_at.clone(),
+            kerberos: KerberosView {
+                principal: user.principal.clone(),
+                ticket_bytes: user.ticket_bytes,
+                ticket_base64_len: user.ticket_bytes.map(kerberos::token::base64_len),
+                amt_limit: shared::AMT_OLD_FIRMWARE_TOKEN_LIMIT,
+                token_bytes: user.token_bytes,
+                delegation,
+                no_delegation_reason,
+                kdc_clock_offset_secs,
+                kdc_clock_problem,
+            },
+        }
+    }
+}
