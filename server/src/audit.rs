@@ -12,16 +12,14 @@ pub async fn record(
     result: &str,
     detail: Option<&str>,
 ) {
-    let r = sqlx::query(
-        "INSERT INTO audit_log (principal, action, target, result, detail) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(principal)
-    .bind(action)
-    .bind(target)
-    .bind(result)
-    .bind(detail)
-    .execute(pool)
-    .await;
+    let r = sqlx::query("INSERT INTO audit_log (principal, action, target, result, detail) VALUES (?, ?, ?, ?, ?)")
+        .bind(principal)
+        .bind(action)
+        .bind(target)
+        .bind(result)
+        .bind(detail)
+        .execute(pool)
+        .await;
     if let Err(e) = r {
         tracing::error!(error = %e, action, "audit log write failed");
     }
@@ -48,8 +46,10 @@ pub struct Entry {
 
 /// The latest entries, newest first.
 pub async fn latest(pool: &SqlitePool, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
-    sqlx::query_as::<_, Entry>("SELECT id, at, principal, action, target, result, detail FROM audit_log ORDER BY id DESC LIMIT ?")
-        .bind(limit)
-        .fetch_all(pool)
-        .await
+    sqlx::query_as::<_, Entry>(
+        "SELECT id, at, principal, action, target, result, detail FROM audit_log ORDER BY id DESC LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
 }

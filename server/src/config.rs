@@ -105,15 +105,10 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut raw = match get("PORTAL_CONFIG") {
             Some(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    ConfigError(format!("PORTAL_CONFIG={path} cannot be read: {e}"))
-                })?;
-                toml::from_str::<Raw>(&text).map_err(|e| {
-                    ConfigError(format!(
-                        "PORTAL_CONFIG={path} is not valid: {}",
-                        e.message()
-                    ))
-                })?
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| ConfigError(format!("PORTAL_CONFIG={path} cannot be read: {e}")))?;
+                toml::from_str::<Raw>(&text)
+                    .map_err(|e| ConfigError(format!("PORTAL_CONFIG={path} is not valid: {}", e.message())))?
             }
             None => Raw::default(),
         };
@@ -137,11 +132,10 @@ impl Config {
         env_over!(ldap_base_dn, "PORTAL_LDAP_BASE_DN");
         env_over!(rcache, "PORTAL_RCACHE");
         if let Some(v) = get("PORTAL_SESSION_HOURS") {
-            raw.session_hours = Some(v.parse().map_err(|_| {
-                ConfigError(format!(
-                    "PORTAL_SESSION_HOURS={v} is not a whole number of hours"
-                ))
-            })?);
+            raw.session_hours = Some(
+                v.parse()
+                    .map_err(|_| ConfigError(format!("PORTAL_SESSION_HOURS={v} is not a whole number of hours")))?,
+            );
         }
         if let Some(v) = get("PORTAL_PASSWORD_SIGN_IN") {
             raw.password_sign_in = Some(match v.as_str() {
@@ -189,8 +183,11 @@ impl Config {
             .unwrap_or_else(|| format!("{scheme}://portal.example.test:{}", listen.port()))
             .trim_end_matches('/')
             .to_string();
-        let public_origin = origin_of(&public_url)
-            .ok_or_else(|| ConfigError(format!("PORTAL_PUBLIC_URL={public_url} is not an http(s) URL such as https://portal.example.com")))?;
+        let public_origin = origin_of(&public_url).ok_or_else(|| {
+            ConfigError(format!(
+                "PORTAL_PUBLIC_URL={public_url} is not an http(s) URL such as https://portal.example.com"
+            ))
+        })?;
         let host = public_origin
             .split("://")
             .nth(1)
@@ -201,23 +198,12 @@ impl Config {
             .to_string();
 
         let keytab = PathBuf::from(raw.keytab.ok_or_else(|| {
-            ConfigError(
-                "PORTAL_KEYTAB is required: the keytab with the portal's HTTP/<host> key".into(),
-            )
+            ConfigError("PORTAL_KEYTAB is required: the keytab with the portal's HTTP/<host> key".into())
         })?);
         let principals = keytab_principals(&keytab)?;
-        let service_principal = raw
-            .service_principal
-            .unwrap_or_else(|| format!("HTTP/{host}"));
-        let wanted = service_principal
-            .split('@')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        if !principals
-            .iter()
-            .any(|p| p.split('@').next() == Some(wanted.as_str()))
-        {
+        let service_principal = raw.service_principal.unwrap_or_else(|| format!("HTTP/{host}"));
+        let wanted = service_principal.split('@').next().unwrap_or_default().to_string();
+        if !principals.iter().any(|p| p.split('@').next() == Some(wanted.as_str())) {
             return err(format!(
                 "the keytab {} has no key for {service_principal} (it holds: {}). Export the key of the account that carries this SPN, or set PORTAL_SERVICE_PRINCIPAL",
                 keytab.display(),
@@ -227,9 +213,8 @@ impl Config {
 
         let krb5_config = match raw.krb5_config {
             Some(p) => {
-                std::fs::read_to_string(&p).map_err(|e| {
-                    ConfigError(format!("PORTAL_KRB5_CONFIG={p} cannot be read: {e}"))
-                })?;
+                std::fs::read_to_string(&p)
+                    .map_err(|e| ConfigError(format!("PORTAL_KRB5_CONFIG={p} cannot be read: {e}")))?;
                 Some(PathBuf::from(p))
             }
             None => None,
@@ -261,9 +246,7 @@ impl Config {
         let ldap = match raw.ldap_url {
             Some(url) => {
                 if !url.starts_with("ldap://") && !url.starts_with("ldaps://") {
-                    return err(format!(
-                        "PORTAL_LDAP_URL={url} must start with ldap:// or ldaps://"
-                    ));
+                    return err(format!("PORTAL_LDAP_URL={url} must start with ldap:// or ldaps://"));
                 }
                 let url_host = url
                     .split("://")
@@ -334,12 +317,8 @@ pub fn origin_of(url: &str) -> Option<String> {
 
 /// Lists the principals of an MIT keytab file (format version 0x0502), `name/inst@REALM`.
 pub fn keytab_principals(path: &Path) -> Result<Vec<String>, ConfigError> {
-    let data = std::fs::read(path).map_err(|e| {
-        ConfigError(format!(
-            "PORTAL_KEYTAB={} cannot be read: {e}",
-            path.display()
-        ))
-    })?;
+    let data = std::fs::read(path)
+        .map_err(|e| ConfigError(format!("PORTAL_KEYTAB={} cannot be read: {e}", path.display())))?;
     let bad = || {
         ConfigError(format!(
             "PORTAL_KEYTAB={} is not a Kerberos keytab (MIT format 0x0502)",
@@ -351,14 +330,8 @@ pub fn keytab_principals(path: &Path) -> Result<Vec<String>, ConfigError> {
     }
     let mut pos = 2usize;
     let mut out: Vec<String> = Vec::new();
-    let be32 = |p: usize| {
-        data.get(p..p + 4)
-            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let be16 = |p: usize| {
-        data.get(p..p + 2)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
-    };
+    let be32 = |p: usize| data.get(p..p + 4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let be16 = |p: usize| data.get(p..p + 2).map(|b| u16::from_be_bytes([b[0], b[1]]) as usize);
     while let Some(size) = be32(pos) {
         pos += 4;
         if size < 0 {
@@ -369,15 +342,12 @@ pub fn keytab_principals(path: &Path) -> Result<Vec<String>, ConfigError> {
         let count = be16(entry).ok_or_else(bad)?;
         let mut p = entry + 2;
         let realm_len = be16(p).ok_or_else(bad)?;
-        let realm = String::from_utf8_lossy(data.get(p + 2..p + 2 + realm_len).ok_or_else(bad)?)
-            .into_owned();
+        let realm = String::from_utf8_lossy(data.get(p + 2..p + 2 + realm_len).ok_or_else(bad)?).into_owned();
         p += 2 + realm_len;
         let mut parts = Vec::new();
         for _ in 0..count {
             let l = be16(p).ok_or_else(bad)?;
-            parts.push(
-                String::from_utf8_lossy(data.get(p + 2..p + 2 + l).ok_or_else(bad)?).into_owned(),
-            );
+            parts.push(String::from_utf8_lossy(data.get(p + 2..p + 2 + l).ok_or_else(bad)?).into_owned());
             p += 2 + l;
         }
         let name = format!("{}@{realm}", parts.join("/"));
@@ -387,10 +357,7 @@ pub fn keytab_principals(path: &Path) -> Result<Vec<String>, ConfigError> {
         pos = entry + size as usize;
     }
     if out.is_empty() {
-        return Err(ConfigError(format!(
-            "PORTAL_KEYTAB={} holds no keys",
-            path.display()
-        )));
+        return Err(ConfigError(format!("PORTAL_KEYTAB={} holds no keys", path.display())));
     }
     Ok(out)
 }
@@ -401,10 +368,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -441,12 +405,7 @@ mod tests {
         let d = tmp("mistakes");
         let kt = keytab(&d);
         let kt = kt.to_str().unwrap();
-        assert!(
-            cfg(&[])
-                .unwrap_err()
-                .0
-                .contains("PORTAL_KEYTAB is required")
-        );
+        assert!(cfg(&[]).unwrap_err().0.contains("PORTAL_KEYTAB is required"));
         assert!(
             cfg(&[("PORTAL_KEYTAB", "/nonexistent/kt")])
                 .unwrap_err()
@@ -472,22 +431,16 @@ mod tests {
             "{e}"
         );
         assert!(
-            cfg(&[
-                ("PORTAL_KEYTAB", kt),
-                ("PORTAL_KRB5_CONFIG", "/nope/krb5.conf")
-            ])
-            .unwrap_err()
-            .0
-            .contains("PORTAL_KRB5_CONFIG")
+            cfg(&[("PORTAL_KEYTAB", kt), ("PORTAL_KRB5_CONFIG", "/nope/krb5.conf")])
+                .unwrap_err()
+                .0
+                .contains("PORTAL_KRB5_CONFIG")
         );
         assert!(
-            cfg(&[
-                ("PORTAL_KEYTAB", kt),
-                ("PORTAL_DATABASE", "/nope/dir/p.sqlite")
-            ])
-            .unwrap_err()
-            .0
-            .contains("does not exist")
+            cfg(&[("PORTAL_KEYTAB", kt), ("PORTAL_DATABASE", "/nope/dir/p.sqlite")])
+                .unwrap_err()
+                .0
+                .contains("does not exist")
         );
         assert!(
             cfg(&[("PORTAL_KEYTAB", kt), ("PORTAL_LISTEN", "0.0.0.0:80")])

@@ -50,7 +50,12 @@ impl Directory {
             ldap.sasl_gssapi_bind(&self.cfg.host)
                 .await
                 .and_then(|r| r.success())
-                .map_err(|e| format!("the portal could not sign in to the directory with its keytab (ldap/{}): {e}", self.cfg.host))?;
+                .map_err(|e| {
+                    format!(
+                        "the portal could not sign in to the directory with its keytab (ldap/{}): {e}",
+                        self.cfg.host
+                    )
+                })?;
         }
         Ok(ldap)
     }
@@ -95,11 +100,7 @@ impl Directory {
                 .map_err(|e| format!("directory search failed: {e}"))?;
             for e in entries {
                 let e = SearchEntry::construct(e);
-                let name = e
-                    .attrs
-                    .get("sAMAccountName")
-                    .and_then(|v| v.first())
-                    .cloned();
+                let name = e.attrs.get("sAMAccountName").and_then(|v| v.first()).cloned();
                 let sid = e
                     .bin_attrs
                     .get("objectSid")
@@ -136,8 +137,7 @@ impl Directory {
             .map(SearchEntry::construct)
             .and_then(|e| e.attrs.get("currentTime").and_then(|v| v.first()).cloned())
             .ok_or("the directory did not report its time (rootDSE currentTime)")?;
-        let dc =
-            parse_generalized_time(&raw).ok_or_else(|| format!("unreadable DC time {raw:?}"))?;
+        let dc = parse_generalized_time(&raw).ok_or_else(|| format!("unreadable DC time {raw:?}"))?;
         let mid: time::OffsetDateTime = before + (after - before) / 2;
         let diff: time::Duration = mid - dc;
         Ok(diff.whole_seconds())

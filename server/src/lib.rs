@@ -61,9 +61,8 @@ impl AppState {
     /// Opens the database and the keytab for `config`.
     pub async fn new(config: Config, leptos_options: LeptosOptions) -> Result<AppState, String> {
         let pool = db::open(&config.database).await?;
-        let acceptor =
-            kerberos::Acceptor::from_keytab_with_rcache(&config.keytab, config.rcache.as_deref())
-                .map_err(|e| format!("keytab {}: {e}", config.keytab.display()))?;
+        let acceptor = kerberos::Acceptor::from_keytab_with_rcache(&config.keytab, config.rcache.as_deref())
+            .map_err(|e| format!("keytab {}: {e}", config.keytab.display()))?;
         let realm = config::keytab_principals(&config.keytab)
             .map_err(|e| e.0)?
             .iter()
@@ -86,25 +85,16 @@ pub async fn app(state: AppState) -> Result<Router, String> {
     let store = SqliteStore::new(state.pool.clone())
         .with_table_name("tower_sessions")
         .map_err(|e| e.to_string())?;
-    store
-        .migrate()
-        .await
-        .map_err(|e| format!("session table: {e}"))?;
+    store.migrate().await.map_err(|e| format!("session table: {e}"))?;
     let tls = state.config.tls.is_some();
     let sessions = SessionManagerLayer::new(store)
         // `__Host-` binds the cookie to this exact origin (requires Secure and Path=/).
-        .with_name(if tls {
-            "__Host-amt-portal"
-        } else {
-            "amt-portal"
-        })
+        .with_name(if tls { "__Host-amt-portal" } else { "amt-portal" })
         .with_secure(tls)
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(
-            state.config.session_hours,
-        )));
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(state.config.session_hours)));
 
     let routes = generate_route_list(frontend::App);
     let portal: frontend::api::ssr::PortalHandle = Arc::new(state.clone());
@@ -129,10 +119,7 @@ pub async fn app(state: AppState) -> Result<Router, String> {
         .nest_service("/pkg", ServeDir::new(pkg))
         .layer(sessions)
         .layer(from_fn_with_state(state.clone(), security::origin_guard))
-        .layer(from_fn_with_state(
-            state.clone(),
-            security::security_headers,
-        ))
+        .layer(from_fn_with_state(state.clone(), security::security_headers))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::GATEWAY_TIMEOUT,
             Duration::from_secs(60),

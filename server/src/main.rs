@@ -22,10 +22,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "server=info,tower_http=warn".into()),
         )
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("amt-portal: cannot start the async runtime: {e}");
@@ -81,13 +78,7 @@ async fn run(config: Config) -> Result<(), String> {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
                 .await
-                .map_err(|e| {
-                    format!(
-                        "TLS certificate {} / key {}: {e}",
-                        cert.display(),
-                        key.display()
-                    )
-                })?;
+                .map_err(|e| format!("TLS certificate {} / key {}: {e}", cert.display(), key.display()))?;
             tracing::info!(%listen, url = %public_url, "portal listening (HTTPS)");
             println!("AMT portal listening on {listen}: open {public_url}");
             axum_server::bind_rustls(listen, tls)
@@ -101,9 +92,7 @@ async fn run(config: Config) -> Result<(), String> {
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             tracing::info!(%listen, url = %public_url, "portal listening (HTTP, loopback only)");
             println!("AMT portal listening on {listen}: open {public_url}");
-            axum::serve(listener, app)
-                .await
-                .map_err(|e| format!("server: {e}"))
+            axum::serve(listener, app).await.map_err(|e| format!("server: {e}"))
         }
     }
 }

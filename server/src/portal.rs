@@ -27,8 +27,7 @@ impl AppState {
     pub async fn me_view(&self, user: SessionUser) -> Me {
         let (names, clock) = match &self.directory {
             Some(dir) => {
-                let (names, clock) =
-                    tokio::join!(dir.names_for(&user.group_sids), dir.dc_clock_offset());
+                let (names, clock) = tokio::join!(dir.names_for(&user.group_sids), dir.dc_clock_offset());
                 (
                     names.unwrap_or_else(|e| {
                         tracing::warn!(error = %e, "group names not resolved");
@@ -60,18 +59,17 @@ impl AppState {
                     valid_until: until
                         .replace_nanosecond(0)
                         .ok()
-                        .and_then(|t| {
-                            t.format(&time::format_description::well_known::Rfc3339)
-                                .ok()
-                        })
+                        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
                         .unwrap_or_default(),
                     seconds_left: left.as_secs() as i64,
                 }
             });
         let no_delegation_reason = if delegation.is_none() {
-            Some(user.no_delegation_reason.clone().unwrap_or_else(|| {
-                "the delegated credential has expired: sign out and in again".into()
-            }))
+            Some(
+                user.no_delegation_reason
+                    .clone()
+                    .unwrap_or_else(|| "the delegated credential has expired: sign out and in again".into()),
+            )
         } else {
             None
         };

@@ -26,15 +26,9 @@ pub async fn origin_guard(State(state): State<AppState>, req: Request, next: Nex
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
-        .or_else(|| {
-            h.get(header::REFERER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(origin_of)
-        });
+        .or_else(|| h.get(header::REFERER).and_then(|v| v.to_str().ok()).and_then(origin_of));
     match claimed {
-        Some(o) if origin_of(&o).as_deref() == Some(state.config.public_origin.as_str()) => {
-            next.run(req).await
-        }
+        Some(o) if origin_of(&o).as_deref() == Some(state.config.public_origin.as_str()) => next.run(req).await,
         other => {
             tracing::warn!(origin = ?other, path = %req.uri().path(), "cross-origin state change refused");
             (
@@ -54,20 +48,12 @@ pub async fn origin_guard(State(state): State<AppState>, req: Request, next: Nex
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
-        ),
+        HeaderValue::from_static("frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"),
     );
     if state.config.tls.is_some() {
         h.insert(

@@ -13,18 +13,12 @@ fn b64(b: &[u8]) -> String {
 
 /// SPNEGO NegTokenInit offering only NTLMSSP, as a browser without Kerberos sends it.
 fn spnego_ntlm_only() -> Vec<u8> {
-    let ntlm_oid = [
-        0x06u8, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a,
-    ];
+    let ntlm_oid = [0x06u8, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a];
     let mech_list = [&[0x30u8, ntlm_oid.len() as u8][..], &ntlm_oid].concat();
     let mech_types = [&[0xa0u8, mech_list.len() as u8][..], &mech_list].concat();
     let seq = [&[0x30u8, mech_types.len() as u8][..], &mech_types].concat();
     let init = [&[0xa0u8, seq.len() as u8][..], &seq].concat();
-    let body = [
-        &[0x06u8, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02][..],
-        &init,
-    ]
-    .concat();
+    let body = [&[0x06u8, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02][..], &init].concat();
     [&[0x60u8, body.len() as u8][..], &body].concat()
 }
 
@@ -34,12 +28,8 @@ async fn bad_tokens_get_401_with_a_clear_reason_and_the_server_keeps_serving() {
         return;
     };
     let erin = app.tgt("erin").await;
-    let other_service = app
-        .negotiate(&erin, "HTTP/amt1.example.test:16992", false)
-        .await;
-    let good = app
-        .negotiate(&erin, "HTTP/portal.example.test", false)
-        .await;
+    let other_service = app.negotiate(&erin, "HTTP/amt1.example.test:16992", false).await;
+    let good = app.negotiate(&erin, "HTTP/portal.example.test", false).await;
     let truncated = {
         let raw = base64::engine::general_purpose::STANDARD
             .decode(good.trim_start_matches("Negotiate "))
@@ -47,12 +37,7 @@ async fn bad_tokens_get_401_with_a_clear_reason_and_the_server_keeps_serving() {
         format!("Negotiate {}", b64(&raw[..raw.len() / 2]))
     };
     let cases: Vec<(&str, Option<String>, &str, &str)> = vec![
-        (
-            "no header",
-            None,
-            "no_token",
-            "did not send a Kerberos ticket",
-        ),
+        ("no header", None, "no_token", "did not send a Kerberos ticket"),
         (
             "empty token",
             Some("Negotiate ".into()),
@@ -74,10 +59,7 @@ async fn bad_tokens_get_401_with_a_clear_reason_and_the_server_keeps_serving() {
         ("truncated", Some(truncated), "malformed", "malformed"),
         (
             "raw NTLM",
-            Some(format!(
-                "Negotiate {}",
-                b64(b"NTLMSSP\0\x01\0\0\0\x07\x82\x08\xa2")
-            )),
+            Some(format!("Negotiate {}", b64(b"NTLMSSP\0\x01\0\0\0\x07\x82\x08\xa2"))),
             "ntlm",
             "sent NTLM",
         ),
@@ -111,15 +93,8 @@ async fn bad_tokens_get_401_with_a_clear_reason_and_the_server_keeps_serving() {
         assert_eq!(r.status, 401, "{name}: {}", r.body);
         assert_eq!(r.reason().as_deref(), Some(reason), "{name}");
         assert!(r.body.contains(words), "{name}: page should say {words:?}");
-        assert_eq!(
-            r.headers.get("www-authenticate").unwrap(),
-            "Negotiate",
-            "{name}"
-        );
-        assert!(
-            r.session_cookie().is_none(),
-            "{name}: no session for a refused sign-in"
-        );
+        assert_eq!(r.headers.get("www-authenticate").unwrap(), "Negotiate", "{name}");
+        assert!(r.session_cookie().is_none(), "{name}: no session for a refused sign-in");
         assert!(!r.body.contains('\0'), "{name}: no raw bytes in the page");
     }
 
@@ -127,15 +102,10 @@ async fn bad_tokens_get_401_with_a_clear_reason_and_the_server_keeps_serving() {
     let ok = app.get("/signin", Some(&good), None).await;
     assert_eq!(ok.status, 303, "{}", ok.body);
     let replay = app.get("/signin", Some(&good), None).await;
-    assert_eq!(
-        (replay.status, replay.reason().as_deref()),
-        (401, Some("replay"))
-    );
+    assert_eq!((replay.status, replay.reason().as_deref()), (401, Some("replay")));
 
     // Still serving.
-    let fresh = app
-        .negotiate(&erin, "HTTP/portal.example.test", false)
-        .await;
+    let fresh = app.negotiate(&erin, "HTTP/portal.example.test", false).await;
     assert_eq!(app.get("/signin", Some(&fresh), None).await.status, 303);
     assert_eq!(app.get("/healthz", None, None).await.body, "ok");
 }
@@ -146,22 +116,11 @@ async fn wrong_password_and_unknown_user_in_the_form() {
         return;
     };
     let r = app
-        .post_form(
-            "/signin/password",
-            "username=bob&password=nope",
-            Some(ORIGIN),
-            None,
-        )
+        .post_form("/signin/password", "username=bob&password=nope", Some(ORIGIN), None)
         .await;
-    assert_eq!(
-        (r.status, r.reason().as_deref()),
-        (401, Some("bad_password"))
-    );
+    assert_eq!((r.status, r.reason().as_deref()), (401, Some("bad_password")));
     assert!(r.body.contains("user name or password is incorrect"));
-    assert!(
-        r.body.contains("value=\"bob\""),
-        "the typed user name is kept"
-    );
+    assert!(r.body.contains("value=\"bob\""), "the typed user name is kept");
     let r = app
         .post_form(
             "/signin/password",
@@ -170,10 +129,7 @@ async fn wrong_password_and_unknown_user_in_the_form() {
             None,
         )
         .await;
-    assert_eq!(
-        (r.status, r.reason().as_deref()),
-        (401, Some("unknown_user"))
-    );
+    assert_eq!((r.status, r.reason().as_deref()), (401, Some("unknown_user")));
     let r = app
         .post_form(
             "/signin/password",
@@ -184,13 +140,8 @@ async fn wrong_password_and_unknown_user_in_the_form() {
         .await;
     assert_eq!(r.status, 401);
     assert!(!r.body.contains("<script>"), "typed input is escaped");
-    let pw = format!(
-        "username=bob&password={}",
-        app.lab["LAB_PASSWORD"].replace('!', "%21")
-    );
-    let r = app
-        .post_form("/signin/password", &pw, Some(ORIGIN), None)
-        .await;
+    let pw = format!("username=bob&password={}", app.lab["LAB_PASSWORD"].replace('!', "%21"));
+    let r = app.post_form("/signin/password", &pw, Some(ORIGIN), None).await;
     assert_eq!(r.status, 303, "{}", r.body);
 }
 
@@ -200,10 +151,7 @@ async fn session_id_cycles_at_sign_in_and_sign_out_destroys_the_credential() {
         return;
     };
     // Bob signs in with a password: session A, with his TGT held.
-    let pw = format!(
-        "username=bob&password={}",
-        app.lab["LAB_PASSWORD"].replace('!', "%21")
-    );
+    let pw = format!("username=bob&password={}", app.lab["LAB_PASSWORD"].replace('!', "%21"));
     let a = app
         .post_form("/signin/password", &pw, Some(ORIGIN), None)
         .await
@@ -214,9 +162,7 @@ async fn session_id_cycles_at_sign_in_and_sign_out_destroys_the_credential() {
 
     // Alice signs in by Negotiate on the same browser: a new id, and A is gone.
     let alice = app.tgt("alice").await;
-    let tok = app
-        .negotiate(&alice, "HTTP/portal.example.test", true)
-        .await;
+    let tok = app.negotiate(&alice, "HTTP/portal.example.test", true).await;
     let r = app.get("/signin", Some(&tok), Some(&a)).await;
     assert_eq!(r.status, 303);
     let b = r.session_cookie().expect("session B");
@@ -227,11 +173,7 @@ async fn session_id_cycles_at_sign_in_and_sign_out_destroys_the_credential() {
         "the old id no longer works"
     );
     let home = app.get("/", None, Some(&b)).await;
-    assert!(
-        home.body.contains("id=\"display-name\">alice<"),
-        "{}",
-        home.body
-    );
+    assert!(home.body.contains("id=\"display-name\">alice<"), "{}", home.body);
     assert!(home.body.contains("forwarded by your browser"));
     assert_eq!(
         app.state.creds.len(),
@@ -249,11 +191,7 @@ async fn session_id_cycles_at_sign_in_and_sign_out_destroys_the_credential() {
         assert_eq!(r.status, 403, "{origin:?}");
         assert!(r.body.contains("did not come from the portal's own pages"));
     }
-    assert_eq!(
-        app.state.creds.len(),
-        1,
-        "a refused sign-out changes nothing"
-    );
+    assert_eq!(app.state.creds.len(), 1, "a refused sign-out changes nothing");
     let api = app
         .post_form("/api/me", "", Some("https://evil.example"), Some(&b))
         .await;
@@ -262,22 +200,15 @@ async fn session_id_cycles_at_sign_in_and_sign_out_destroys_the_credential() {
     // Sign-out from the portal's own page.
     let r = app.post_form("/signout", "", Some(ORIGIN), Some(&b)).await;
     assert_eq!(
-        (
-            r.status,
-            r.headers.get("location").unwrap().to_str().unwrap()
-        ),
+        (r.status, r.headers.get("location").unwrap().to_str().unwrap()),
         (303, "/signed-out")
     );
-    assert_eq!(
-        app.state.creds.len(),
-        0,
-        "the delegated credential is destroyed"
-    );
-    assert_eq!(
-        app.get("/", None, Some(&b)).await.status,
-        303,
-        "the session has ended"
-    );
+    assert_eq!(app.state.creds.len(), 0, "the delegated credential is destroyed");
+    assert_eq!(app.get("/", None, Some(&b)).await.status, 303, "the session has ended");
     let audit = server::audit::latest(&app.state.pool, 10).await.unwrap();
-    assert!(audit.iter().any(|e| e.action == "sign-out" && e.principal.as_deref() == Some("alice@EXAMPLE.TEST")));
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "sign-out" && e.principal.as_deref() == Some("alice@EXAMPLE.TEST"))
+    );
 }

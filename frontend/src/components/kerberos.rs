@@ -28,12 +28,9 @@ pub fn KerberosPanel(k: KerberosView) -> impl IntoView {
                 <span class="muted">{if bad { " — more than Kerberos allows (5 minutes)" } else { " (Kerberos allows 5 minutes)" }}</span> }.into_any()
         }
         (None, Some(p)) => {
-            view! { <span class="muted" id="clock-offset">{format!("not measured: {p}")}</span> }
-                .into_any()
+            view! { <span class="muted" id="clock-offset">{format!("not measured: {p}")}</span> }.into_any()
         }
-        (None, None) => {
-            view! { <span class="muted" id="clock-offset">"not measured"</span> }.into_any()
-        }
+        (None, None) => view! { <span class="muted" id="clock-offset">"not measured"</span> }.into_any(),
     };
     view! {
         <section class="card" id="my-kerberos">

@@ -76,7 +76,7 @@ pub struct Accepted {
 
 impl Acceptor {
     /// Acquires an acceptor credential from `keytab`; any principal in it is accepted.
-    /// `rcache` names the replay cache (e.g. `dfl:` or `FILE:/path`); `None` keeps MIT's default.
+    /// `rcache` names the replay cache (e.g. `dfl:` or `file2:/path`); `None` keeps MIT's default.
     pub fn from_keytab_with_rcache(keytab: &Path, rcache: Option<&str>) -> Result<Self, Error> {
         let path = keytab.to_str().ok_or_else(|| Error::Keytab {
             detail: "keytab path is not UTF-8".into(),
@@ -86,12 +86,9 @@ impl Acceptor {
                 detail: format!("{path} does not exist or is not a file"),
             });
         }
-        let cred =
-            AcceptorCredential::acquire(&format!("FILE:{path}"), rcache, false).map_err(|f| {
-                Error::Keytab {
-                    detail: error::sanitize(&f.message),
-                }
-            })?;
+        let cred = AcceptorCredential::acquire(&format!("FILE:{path}"), rcache, false).map_err(|f| Error::Keytab {
+            detail: error::sanitize(&f.message),
+        })?;
         Ok(Acceptor { cred })
     }
 

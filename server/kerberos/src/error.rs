@@ -22,9 +22,7 @@ pub enum Error {
     )]
     Ntlm,
     /// SPNEGO that offers only NTLM.
-    #[error(
-        "the browser offered only NTLM inside SPNEGO: it could not get a Kerberos ticket for this site"
-    )]
+    #[error("the browser offered only NTLM inside SPNEGO: it could not get a Kerberos ticket for this site")]
     NtlmOnlySpnego,
     /// Not a token at all, or a broken one.
     #[error("the Negotiate token is malformed ({detail})")]
@@ -68,9 +66,7 @@ pub enum Error {
         detail: String,
     },
     /// The reply of the KDC could not be verified with the service key.
-    #[error(
-        "the domain controller's answer could not be verified with this server's keytab: {detail}"
-    )]
+    #[error("the domain controller's answer could not be verified with this server's keytab: {detail}")]
     NotVerified {
         /// MIT's words.
         detail: String,

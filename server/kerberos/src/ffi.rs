@@ -5,21 +5,17 @@
 //! `gss_acquire_cred_from`) is done here. Every `unsafe` block of the workspace lives in this
 //! file; each one frees what GSSAPI allocated before returning, on success and on error.
 //! Delegated credentials are handed back as `libgssapi::Cred`, which owns and releases them.
-#![expect(
-    unsafe_code,
-    reason = "FFI to MIT GSSAPI for calls libgssapi does not expose"
-)]
+#![expect(unsafe_code, reason = "FFI to MIT GSSAPI for calls libgssapi does not expose")]
 
 use std::ffi::CString;
 use std::ptr;
 
 use libgssapi::credential::Cred;
 use libgssapi_sys::{
-    _GSS_C_INDEFINITE, _GSS_S_CONTINUE_NEEDED, GSS_C_ACCEPT, GSS_C_BOTH, GSS_C_GSS_CODE,
-    GSS_C_MECH_CODE, GSS_S_COMPLETE, OM_uint32, gss_OID, gss_accept_sec_context,
-    gss_acquire_cred_from, gss_buffer_desc, gss_cred_id_t, gss_ctx_id_t, gss_delete_sec_context,
-    gss_display_name, gss_display_status, gss_get_name_attribute, gss_inquire_context,
-    gss_key_value_element_desc, gss_key_value_set_desc, gss_name_t, gss_release_buffer,
+    _GSS_C_INDEFINITE, _GSS_S_CONTINUE_NEEDED, GSS_C_ACCEPT, GSS_C_BOTH, GSS_C_GSS_CODE, GSS_C_MECH_CODE,
+    GSS_S_COMPLETE, OM_uint32, gss_OID, gss_accept_sec_context, gss_acquire_cred_from, gss_buffer_desc, gss_cred_id_t,
+    gss_ctx_id_t, gss_delete_sec_context, gss_display_name, gss_display_status, gss_get_name_attribute,
+    gss_inquire_context, gss_key_value_element_desc, gss_key_value_set_desc, gss_name_t, gss_release_buffer,
     gss_release_cred, gss_release_name,
 };
 
@@ -60,16 +56,7 @@ fn status_text(code: u32, kind: u32) -> String {
         let mut minor: OM_uint32 = 0;
         let mut buf = empty_buffer();
         // SAFETY: out-parameters are valid; the buffer is released by take_buffer.
-        let major = unsafe {
-            gss_display_status(
-                &mut minor,
-                code,
-                kind as i32,
-                ptr::null_mut(),
-                &mut ctx,
-                &mut buf,
-            )
-        };
+        let major = unsafe { gss_display_status(&mut minor, code, kind as i32, ptr::null_mut(), &mut ctx, &mut buf) };
         if major != GSS_S_COMPLETE {
             break;
         }
@@ -310,11 +297,7 @@ pub fn accept(cred: &AcceptorCredential, token: &[u8]) -> Result<RawAccept, GssF
                 ptr::null_mut(),
             )
         };
-        let target = if is_error(inq) {
-            None
-        } else {
-            display_name(target_name)
-        };
+        let target = if is_error(inq) { None } else { display_name(target_name) };
         if !target_name.is_null() {
             // SAFETY: released once.
             unsafe { gss_release_name(&mut m2, &mut target_name) };

@@ -17,16 +17,14 @@ use crate::error::{self, Error};
 
 fn krb5_mechs() -> Result<OidSet, Error> {
     let mut set = OidSet::new();
-    set.add(GSS_MECH_KRB5)
-        .map_err(|e| error::from_initiate(&e))?;
+    set.add(GSS_MECH_KRB5).map_err(|e| error::from_initiate(&e))?;
     Ok(set)
 }
 
 /// A Kerberos GSS token (raw krb5 mechanism) for `service` (e.g. `HTTP/amt1.example.test:16992`)
 /// from `cred`. Blocking: it may ask the KDC for a service ticket (then cached in the credential).
 pub fn token_for(cred: &Cred, service: &str, delegate: bool) -> Result<Vec<u8>, Error> {
-    let name = Name::new(service.as_bytes(), Some(GSS_NT_KRB5_PRINCIPAL))
-        .map_err(|e| error::from_initiate(&e))?;
+    let name = Name::new(service.as_bytes(), Some(GSS_NT_KRB5_PRINCIPAL)).map_err(|e| error::from_initiate(&e))?;
     let flags = if delegate {
         CtxFlags::GSS_C_DELEG_FLAG
     } else {
@@ -54,24 +52,17 @@ pub fn password_sign_in(
     if user.is_empty() || password.is_empty() {
         return Err(Error::BadPassword);
     }
-    let name =
-        Name::new(user.as_bytes(), Some(GSS_NT_KRB5_PRINCIPAL)).map_err(|_| Error::UnknownUser)?;
+    let name = Name::new(user.as_bytes(), Some(GSS_NT_KRB5_PRINCIPAL)).map_err(|_| Error::UnknownUser)?;
     let mechs = krb5_mechs()?;
-    let cred = Cred::acquire_with_password(
-        Some(&name),
-        password,
-        None,
-        CredUsage::Initiate,
-        Some(&mechs),
-    )
-    .map_err(|e| error::from_initiate(&e))?;
+    let cred = Cred::acquire_with_password(Some(&name), password, None, CredUsage::Initiate, Some(&mechs))
+        .map_err(|e| error::from_initiate(&e))?;
     let token = token_for(&cred, own_service, false).map_err(|e| match e {
         Error::Other { detail } => Error::NotVerified { detail },
         other => other,
     })?;
-    let accepted = acceptor.accept(&token).map_err(|e| Error::NotVerified {
-        detail: e.to_string(),
-    })?;
+    let accepted = acceptor
+        .accept(&token)
+        .map_err(|e| Error::NotVerified { detail: e.to_string() })?;
     let lifetime = cred.lifetime().unwrap_or(Duration::ZERO);
     Ok((
         accepted,

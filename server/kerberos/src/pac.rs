@@ -11,9 +11,7 @@
 use std::fmt;
 
 /// A Windows security identifier in its string form, `S-1-5-21-…`.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct SidString(pub String);
 
 impl fmt::Display for SidString {
@@ -60,14 +58,8 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], PacError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .ok_or(PacError::Truncated(self.pos))?;
-        let s = self
-            .buf
-            .get(self.pos..end)
-            .ok_or(PacError::Truncated(self.pos))?;
+        let end = self.pos.checked_add(n).ok_or(PacError::Truncated(self.pos))?;
+        let s = self.buf.get(self.pos..end).ok_or(PacError::Truncated(self.pos))?;
         self.pos = end;
         Ok(s)
     }
@@ -159,15 +151,10 @@ pub fn sid_to_string(bin: &[u8], extra_rid: Option<u32>) -> Option<String> {
     if bin.len() != 8 + 4 * count {
         return None;
     }
-    let authority = bin[2..8]
-        .iter()
-        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    let authority = bin[2..8].iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
     let mut s = format!("S-{}-{}", bin[0], authority);
     for c in bin[8..].chunks_exact(4) {
-        s.push_str(&format!(
-            "-{}",
-            u32::from_le_bytes([c[0], c[1], c[2], c[3]])
-        ));
+        s.push_str(&format!("-{}", u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
     }
     if let Some(rid) = extra_rid {
         s.push_str(&format!("-{rid}"));
@@ -251,15 +238,10 @@ pub fn decode_logon_info(buf: &[u8]) -> Result<Pac, PacError> {
             }
         }
     }
-    let resource_domain = if resource_domain_ptr != 0 {
-        Some(r.sid()?)
-    } else {
-        None
-    };
+    let resource_domain = if resource_domain_ptr != 0 { Some(r.sid()?) } else { None };
     let resource_rids = r.group_rids(resource_count, resource_ptr)?;
 
-    let sid =
-        |bin: &[u8], rid: Option<u32>| sid_to_string(bin, rid).ok_or(PacError::Inconsistent("SID"));
+    let sid = |bin: &[u8], rid: Option<u32>| sid_to_string(bin, rid).ok_or(PacError::Inconsistent("SID"));
     let user_sid = sid(&domain_sid, Some(user_rid))?;
     let primary_group_sid = sid(&domain_sid, Some(primary_rid))?;
     let mut group_sids: Vec<String> = Vec::new();
@@ -297,8 +279,8 @@ mod tests {
     fn sid_formatting() {
         // S-1-5-21-1091816021-962961654-398595893-1110 (Intel's ACL example).
         let bin = [
-            1u8, 5, 0, 0, 0, 0, 0, 5, 0x15, 0, 0, 0, 0x55, 0xca, 0x13, 0x41, 0xf6, 0xa0, 0x65,
-            0x39, 0x35, 0x17, 0xc2, 0x17, 0x56, 0x04, 0, 0,
+            1u8, 5, 0, 0, 0, 0, 0, 5, 0x15, 0, 0, 0, 0x55, 0xca, 0x13, 0x41, 0xf6, 0xa0, 0x65, 0x39, 0x35, 0x17, 0xc2,
+            0x17, 0x56, 0x04, 0, 0,
         ];
         assert_eq!(
             sid_to_string(&bin, None).as_deref(),

@@ -228,22 +228,13 @@ mod tests {
     #[test]
     fn classifies_and_measures() {
         assert_eq!(inspect(b"NTLMSSP\0\x01\0\0\0").kind, TokenKind::RawNtlm);
-        assert_eq!(
-            inspect(&spnego(&[OID_NTLM], None)).kind,
-            TokenKind::SpnegoNtlmOnly
-        );
-        let t = inspect(&spnego(
-            &[OID_KRB5_MS, OID_KRB5, OID_NTLM],
-            Some(krb5_token(1000)),
-        ));
+        assert_eq!(inspect(&spnego(&[OID_NTLM], None)).kind, TokenKind::SpnegoNtlmOnly);
+        let t = inspect(&spnego(&[OID_KRB5_MS, OID_KRB5, OID_NTLM], Some(krb5_token(1000))));
         assert_eq!(t.kind, TokenKind::SpnegoKerberos);
         assert_eq!(t.ticket_bytes, Some(1004));
         assert_eq!(t.authenticator_bytes, Some(5));
         let raw = inspect(&krb5_token(50));
-        assert_eq!(
-            (raw.kind, raw.ticket_bytes),
-            (TokenKind::Kerberos, Some(52))
-        );
+        assert_eq!((raw.kind, raw.ticket_bytes), (TokenKind::Kerberos, Some(52)));
         assert_eq!(inspect(b"garbage").kind, TokenKind::Unknown);
         assert_eq!(base64_len(4), 8);
     }

@@ -41,8 +41,7 @@ fn password_sign_in_is_verified_and_carries_pac_sids() {
     let Some(env) = lab() else { return };
     let acc = acceptor(&env);
     let (accepted, tgt) =
-        password_sign_in(&acc, &env["LAB_PORTAL_SPN"], "alice", &env["LAB_PASSWORD"])
-            .expect("alice signs in");
+        password_sign_in(&acc, &env["LAB_PORTAL_SPN"], "alice", &env["LAB_PASSWORD"]).expect("alice signs in");
     assert_eq!(accepted.client, "alice@EXAMPLE.TEST");
     let pac = accepted.pac.expect("AD tickets carry a PAC");
     assert_eq!(pac.account_name, "alice");
@@ -57,8 +56,7 @@ fn password_sign_in_is_verified_and_carries_pac_sids() {
     assert!(accepted.token.ticket_bytes.unwrap_or(0) > 500);
 
     // The user's TGT works for a device SPN (what the portal does for every device call).
-    let tok = token_for(&tgt.cred, "HTTP/amt1.example.test:16992", false)
-        .expect("service ticket for amt1");
+    let tok = token_for(&tgt.cred, "HTTP/amt1.example.test:16992", false).expect("service ticket for amt1");
     assert!(tok.len() > 500);
 }
 
@@ -78,8 +76,7 @@ fn bad_tokens_get_plain_reasons() {
     let acc = acceptor(&env);
     assert_eq!(acc.accept(b"").unwrap_err(), Error::NoToken);
     assert_eq!(
-        acc.accept(b"NTLMSSP\0\x01\0\0\0\x07\x82\x08\xa2")
-            .unwrap_err(),
+        acc.accept(b"NTLMSSP\0\x01\0\0\0\x07\x82\x08\xa2").unwrap_err(),
         Error::Ntlm
     );
     assert!(matches!(
@@ -88,13 +85,9 @@ fn bad_tokens_get_plain_reasons() {
     ));
 
     // A ticket for another service (a device), offered to the portal.
-    let (_, tgt) =
-        password_sign_in(&acc, &env["LAB_PORTAL_SPN"], "erin", &env["LAB_PASSWORD"]).unwrap();
+    let (_, tgt) = password_sign_in(&acc, &env["LAB_PORTAL_SPN"], "erin", &env["LAB_PASSWORD"]).unwrap();
     let other = token_for(&tgt.cred, "HTTP/amt2.example.test:16992", false).unwrap();
-    assert!(matches!(
-        acc.accept(&other).unwrap_err(),
-        Error::WrongService { .. }
-    ));
+    assert!(matches!(acc.accept(&other).unwrap_err(), Error::WrongService { .. }));
 
     // Replay: the same token twice.
     let tok = token_for(&tgt.cred, &env["LAB_PORTAL_SPN"], false).unwrap();
@@ -110,8 +103,7 @@ fn bad_tokens_get_plain_reasons() {
 fn frank_has_a_ticket_over_amts_old_limit() {
     let Some(env) = lab() else { return };
     let acc = acceptor(&env);
-    let (accepted, _) =
-        password_sign_in(&acc, &env["LAB_PORTAL_SPN"], "frank", &env["LAB_PASSWORD"]).unwrap();
+    let (accepted, _) = password_sign_in(&acc, &env["LAB_PORTAL_SPN"], "frank", &env["LAB_PASSWORD"]).unwrap();
     let ticket = accepted.token.ticket_bytes.expect("ticket measured");
     assert!(
         kerberos::token::base64_len(ticket) > 4096,

@@ -64,10 +64,7 @@ pub(crate) async fn establish(
     tgt: Option<kerberos::Delegated>,
 ) -> Result<SessionUser, String> {
     // Never let a pre-sign-in session id survive (session fixation).
-    session
-        .cycle_id()
-        .await
-        .map_err(|e| format!("session store: {e}"))?;
+    session.cycle_id().await.map_err(|e| format!("session store: {e}"))?;
     if let Some(old) = current_user(session).await.and_then(|u| u.cred_handle) {
         state.creds.remove(&old);
     }
@@ -75,14 +72,7 @@ pub(crate) async fn establish(
     let account = pac
         .as_ref()
         .map(|p| p.account_name.clone())
-        .unwrap_or_else(|| {
-            accepted
-                .client
-                .split('@')
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        });
+        .unwrap_or_else(|| accepted.client.split('@').next().unwrap_or_default().to_string());
     let delegated = tgt.or(accepted.delegated);
     let no_delegation_reason = delegated.is_none().then(|| {
         "the browser did not delegate a ticket (its Negotiate delegation allow-list does not include this site); \

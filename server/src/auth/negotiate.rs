@@ -18,17 +18,11 @@ fn read_token(headers: &HeaderMap) -> Result<Option<Vec<u8>>, Seen> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let text = value
-        .to_str()
-        .map_err(|_| Seen::Refused(kerberos::Error::NotBase64))?;
+    let text = value.to_str().map_err(|_| Seen::Refused(kerberos::Error::NotBase64))?;
     let (scheme, rest) = text.split_once(' ').unwrap_or((text, ""));
     if !scheme.eq_ignore_ascii_case("negotiate") {
         return Err(Seen::OtherScheme(
-            scheme
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .take(20)
-                .collect(),
+            scheme.chars().filter(|c| c.is_ascii_alphanumeric()).take(20).collect(),
         ));
     }
     let rest = rest.trim();
@@ -43,11 +37,7 @@ fn read_token(headers: &HeaderMap) -> Result<Option<Vec<u8>>, Seen> {
 }
 
 /// `GET /signin`.
-pub async fn signin(
-    State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-) -> Response {
+pub async fn signin(State(state): State<AppState>, session: Session, headers: HeaderMap) -> Response {
     let token = match read_token(&headers) {
         Ok(Some(t)) => t,
         Ok(None) => return unauthorized(&state, Seen::NoToken, None),
@@ -82,10 +72,7 @@ pub async fn signin(
         Ok(_) => {
             let mut resp = Redirect::to("/").into_response();
             if let Some(tok) = mutual {
-                let v = format!(
-                    "Negotiate {}",
-                    base64::engine::general_purpose::STANDARD.encode(tok)
-                );
+                let v = format!("Negotiate {}", base64::engine::general_purpose::STANDARD.encode(tok));
                 if let Ok(v) = HeaderValue::from_str(&v) {
                     resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
                 }

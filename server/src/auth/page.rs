@@ -85,10 +85,8 @@ pub fn unauthorized(state: &AppState, seen: Seen, username: Option<&str>) -> Res
         what = esc(&what)
     );
     let mut resp = (StatusCode::UNAUTHORIZED, Html(layout("Sign in", &body))).into_response();
-    resp.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Negotiate"),
-    );
+    resp.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Negotiate"));
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp

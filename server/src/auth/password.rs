@@ -29,10 +29,7 @@ pub fn principal_for(input: &str, realm: &str) -> Option<String> {
         Some((_, u)) => u,
         None => input,
     };
-    if user.is_empty()
-        || user.len() > 256
-        || user.chars().any(|c| c.is_control() || c == '/' || c == ' ')
-    {
+    if user.is_empty() || user.len() > 256 || user.chars().any(|c| c.is_control() || c == '/' || c == ' ') {
         return None;
     }
     Some(if user.contains('@') {
@@ -49,48 +46,32 @@ pub async fn signin_password(
     Form(form): Form<PasswordForm>,
 ) -> Response {
     if !state.config.password_sign_in {
-        return (
-            StatusCode::NOT_FOUND,
-            "Password sign-in is turned off on this portal.",
-        )
-            .into_response();
+        return (StatusCode::NOT_FOUND, "Password sign-in is turned off on this portal.").into_response();
     }
     let typed = form.username.trim().to_string();
     let Some(principal) = principal_for(&typed, &state.realm) else {
-        return unauthorized(
-            &state,
-            Seen::Refused(kerberos::Error::UnknownUser),
-            Some(&typed),
-        );
+        return unauthorized(&state, Seen::Refused(kerberos::Error::UnknownUser), Some(&typed));
     };
     let acceptor = state.acceptor.clone();
     let service = state.config.service_principal.clone();
     let p = principal.clone();
     let password = form.password;
-    let result = tokio::task::spawn_blocking(move || {
-        kerberos::password_sign_in(&acceptor, &service, &p, &password)
-    })
-    .await;
+    let result =
+        tokio::task::spawn_blocking(move || kerberos::password_sign_in(&acceptor, &service, &p, &password)).await;
     match result {
-        Ok(Ok((accepted, tgt))) => match super::establish(
-            &state,
-            &session,
-            accepted,
-            SignInMethod::Password,
-            Some(tgt),
-        )
-        .await
-        {
-            Ok(_) => Redirect::to("/").into_response(),
-            Err(e) => {
-                tracing::error!(error = %e, "could not establish session");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Signed in, but the session could not be saved. Try again in a moment.",
-                )
-                    .into_response()
+        Ok(Ok((accepted, tgt))) => {
+            match super::establish(&state, &session, accepted, SignInMethod::Password, Some(tgt)).await {
+                Ok(_) => Redirect::to("/").into_response(),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not establish session");
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Signed in, but the session could not be saved. Try again in a moment.",
+                    )
+                        .into_response()
+                }
             }
-        },
+        }
         Ok(Err(e)) => {
             tracing::info!(user.principal = %principal, reason = e.code(), "password sign-in refused");
             crate::audit::record(

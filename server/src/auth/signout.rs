@@ -10,10 +10,7 @@ use crate::AppState;
 /// `POST /signout`.
 pub async fn signout(State(state): State<AppState>, session: Session) -> Response {
     if let Some(user) = super::current_user(&session).await {
-        let destroyed = user
-            .cred_handle
-            .as_deref()
-            .is_some_and(|h| state.creds.remove(h));
+        let destroyed = user.cred_handle.as_deref().is_some_and(|h| state.creds.remove(h));
         crate::audit::record(
             &state.pool,
             Some(&user.principal),

@@ -57,14 +57,8 @@ impl TestApp {
             ("PORTAL_TLS_CERT", lab["LAB_PORTAL_CERT"].clone()),
             ("PORTAL_TLS_KEY", lab["LAB_PORTAL_KEY"].clone()),
             ("PORTAL_PUBLIC_URL", ORIGIN.to_string()),
-            (
-                "PORTAL_DATABASE",
-                dir.join("portal.sqlite").display().to_string(),
-            ),
-            (
-                "PORTAL_RCACHE",
-                format!("file2:{}", dir.join("rcache").display()),
-            ),
+            ("PORTAL_DATABASE", dir.join("portal.sqlite").display().to_string()),
+            ("PORTAL_RCACHE", format!("file2:{}", dir.join("rcache").display())),
             ("PORTAL_LDAP_URL", lab["LAB_LDAP_URL"].clone()),
             ("PORTAL_LDAP_HOST", lab["LAB_DC_HOST"].clone()),
         ]);
@@ -89,12 +83,7 @@ impl TestApp {
     }
 
     /// `GET path` with optional Authorization and Cookie.
-    pub async fn get(
-        &self,
-        path: &str,
-        authorization: Option<&str>,
-        cookie: Option<&str>,
-    ) -> Reply {
+    pub async fn get(&self, path: &str, authorization: Option<&str>, cookie: Option<&str>) -> Reply {
         let mut b = Request::get(path);
         if let Some(a) = authorization {
             b = b.header(header::AUTHORIZATION, a);
@@ -106,23 +95,15 @@ impl TestApp {
     }
 
     /// `POST path` with a form body, an Origin (None = no header) and a cookie.
-    pub async fn post_form(
-        &self,
-        path: &str,
-        form: &str,
-        origin: Option<&str>,
-        cookie: Option<&str>,
-    ) -> Reply {
-        let mut b =
-            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    pub async fn post_form(&self, path: &str, form: &str, origin: Option<&str>, cookie: Option<&str>) -> Reply {
+        let mut b = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(o) = origin {
             b = b.header(header::ORIGIN, o);
         }
         if let Some(c) = cookie {
             b = b.header(header::COOKIE, c);
         }
-        self.send(b.body(Body::from(form.to_string())).unwrap())
-            .await
+        self.send(b.body(Body::from(form.to_string())).unwrap()).await
     }
 
     /// A user's TGT from the lab (password sign-in through the portal's own acceptor).
@@ -141,24 +122,14 @@ impl TestApp {
     }
 
     /// A fresh `Negotiate` header value for `service` from `tgt`.
-    pub async fn negotiate(
-        &self,
-        tgt: &kerberos::Delegated,
-        service: &str,
-        delegate: bool,
-    ) -> String {
+    pub async fn negotiate(&self, tgt: &kerberos::Delegated, service: &str, delegate: bool) -> String {
         use base64::Engine;
         let cred = tgt.cred.clone();
         let service = service.to_string();
-        let tok = tokio::task::spawn_blocking(move || {
-            kerberos::token_for(&cred, &service, delegate).expect("token")
-        })
-        .await
-        .unwrap();
-        format!(
-            "Negotiate {}",
-            base64::engine::general_purpose::STANDARD.encode(tok)
-        )
+        let tok = tokio::task::spawn_blocking(move || kerberos::token_for(&cred, &service, delegate).expect("token"))
+            .await
+            .unwrap();
+        format!("Negotiate {}", base64::engine::general_purpose::STANDARD.encode(tok))
     }
 }
 
