@@ -22,6 +22,19 @@ impl Portal for AppState {
     }
 }
 
+/// Names of the well-known SIDs that appear in AD tickets but are not directory objects.
+fn well_known_sid(sid: &str) -> Option<&'static str> {
+    Some(match sid {
+        "S-1-1-0" => "Everyone",
+        "S-1-5-11" => "Authenticated Users",
+        "S-1-5-32-545" => "Users",
+        "S-1-18-1" => "Authentication authority asserted identity",
+        "S-1-18-2" => "Service asserted identity",
+        "S-1-5-65-1" => "This Organization Certificate",
+        _ => return None,
+    })
+}
+
 impl AppState {
     /// Builds the home page's view of `user`: names from the directory, live credential state.
     pub async fn me_view(&self, user: SessionUser) -> Me {
