@@ -99,7 +99,7 @@ impl AppState {
                 .iter()
                 .map(|s| AdGroup {
                     sid: s.clone(),
-                    name: names.get(s).cloned(),
+                    name: names.get(s).cloned().or_else(|| well_known_sid(s).map(str::to_string)),
                 })
                 .collect(),
             method: user.method,
