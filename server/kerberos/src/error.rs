@@ -71,6 +71,14 @@ pub enum Error {
         /// MIT's words.
         detail: String,
     },
+    /// The domain refused constrained delegation (S4U2Proxy) for this user and service.
+    #[error(
+        "the domain refused to let the portal act as you towards this device: either your account is marked \"sensitive and cannot be delegated\" (or is in Protected Users), or the portal's service account is not trusted to delegate to this device's SPN (msDS-AllowedToDelegateTo) ({detail})"
+    )]
+    DelegationRefused {
+        /// MIT's words.
+        detail: String,
+    },
     /// The service's own keytab is unusable.
     #[error("this server's keytab cannot be used: {detail}")]
     Keytab {
@@ -103,6 +111,7 @@ impl Error {
             Error::AccountUnusable { .. } => "account_unusable",
             Error::KdcUnreachable { .. } => "kdc_unreachable",
             Error::NotVerified { .. } => "not_verified",
+            Error::DelegationRefused { .. } => "delegation_refused",
             Error::Keytab { .. } => "keytab",
             Error::Other { .. } => "other",
         }

@@ -11,6 +11,7 @@ use std::ffi::CString;
 use std::ptr;
 
 use libgssapi::credential::Cred;
+use libgssapi_sys::gss_import_name;
 use libgssapi_sys::{
     _GSS_C_INDEFINITE, _GSS_S_CONTINUE_NEEDED, GSS_C_ACCEPT, GSS_C_BOTH, GSS_C_GSS_CODE, GSS_C_MECH_CODE,
     GSS_S_COMPLETE, OM_uint32, gss_OID, gss_accept_sec_context, gss_acquire_cred_from, gss_buffer_desc, gss_cred_id_t,
@@ -321,4 +322,71 @@ pub fn accept(cred: &AcceptorCredential, token: &[u8]) -> Result<RawAccept, GssF
         unsafe { gss_delete_sec_context(&mut minor, &mut ctx, ptr::null_mut()) };
     }
     result
+}
+
+/// The OID of `GSS_KRB5_NT_PRINCIPAL_NAME` (1.2.840.113554.1.2.2.1).
+static KRB5_NT_PRINCIPAL: [u8; 10] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x01];
+
+/// An initiator credential for `principal` whose keys come from `keytab` (MIT `client_keytab`),
+/// with its tickets in a private `MEMORY:` cache. Used as the service's own identity for
+/// S4U2Self/S4U2Proxy. Returned as a `libgssapi::Cred`, which releases it.
+pub fn initiator_from_keytab(keytab: &str, principal: &str, ccache: &str) -> Result<Cred, GssFailure> {
+    let bad = |what: &str| GssFailure {
+        major: 0,
+        message: format!("{what} contains a NUL byte"),
+    };
+    let keytab_c = CString::new(keytab).map_err(|_| bad("keytab path"))?;
+    let ccache_c = CString::new(ccache).map_err(|_| bad("ccache name"))?;
+    let mut oid = libgssapi_sys::gss_OID_desc {
+        length: KRB5_NT_PRINCIPAL.len() as u32,
+        elements: KRB5_NT_PRINCIPAL.as_ptr() as *mut _,
+    };
+    let mut name_buf = gss_buffer_desc {
+        length: principal.len(),
+        value: principal.as_ptr() as *mut _,
+    };
+    let mut name: gss_name_t = ptr::null_mut();
+    let mut minor: OM_uint32 = 0;
+    // SAFETY: valid buffers for the call; the name is released below.
+    let major = unsafe { gss_import_name(&mut minor, &mut name_buf, &mut oid, &mut name) };
+    if is_error(major) {
+        return Err(failure(major, minor));
+    }
+    let mut elements = [
+        gss_key_value_element_desc {
+            key: c"client_keytab".as_ptr(),
+            value: keytab_c.as_ptr(),
+        },
+        gss_key_value_element_desc {
+            key: c"ccache".as_ptr(),
+            value: ccache_c.as_ptr(),
+        },
+    ];
+    let store = gss_key_value_set_desc {
+        count: elements.len() as u32,
+        elements: elements.as_mut_ptr(),
+    };
+    let mut handle: gss_cred_id_t = ptr::null_mut();
+    // SAFETY: all pointers are valid for the call; the CStrings and elements outlive it.
+    let major = unsafe {
+        gss_acquire_cred_from(
+            &mut minor,
+            name,
+            _GSS_C_INDEFINITE,
+            ptr::null_mut(),
+            libgssapi_sys::GSS_C_INITIATE as i32,
+            &store,
+            &mut handle,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    let mut m2: OM_uint32 = 0;
+    // SAFETY: released once.
+    unsafe { gss_release_name(&mut m2, &mut name) };
+    if is_error(major) {
+        return Err(failure(major, minor));
+    }
+    // SAFETY: we own the handle; Cred releases it on drop.
+    Ok(unsafe { Cred::from_c(handle) })
 }

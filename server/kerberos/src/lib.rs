@@ -4,6 +4,7 @@
 //!   and any forwarded TGT ([`acceptor`]).
 //! - [`password_sign_in`]: AS exchange verified against our own keytab ([`initiator`]).
 //! - [`token_for`]: a token for another service (an AMT device) from a user's credential.
+//! - [`ServiceIdentity`]: constrained delegation (S4U2Self + S4U2Proxy) when the user delegated nothing.
 //! - [`pac`]: MS-PAC logon-info decoding; [`token`]: what a Negotiate token contains.
 //!
 //! All GSSAPI calls block; async code runs them on `spawn_blocking`. Credentials stay in
@@ -14,10 +15,12 @@ pub mod error;
 mod ffi;
 pub mod initiator;
 pub mod pac;
+pub mod s4u;
 pub mod token;
 
 pub use acceptor::{Accepted, Acceptor, Delegated, DelegationKind};
 pub use error::Error;
 pub use initiator::{password_sign_in, token_for};
 pub use pac::Pac;
+pub use s4u::ServiceIdentity;
 pub use token::{TokenFacts, TokenKind};

@@ -111,3 +111,32 @@ fn frank_has_a_ticket_over_amts_old_limit() {
     );
     assert!(accepted.pac.unwrap().group_sids.len() > 400);
 }
+
+#[test]
+fn constrained_delegation_acts_as_the_user_where_the_domain_allows_it() {
+    let Some(env) = lab() else { return };
+    let keytab = PathBuf::from(&env["LAB_PORTAL_KEYTAB"]);
+    let svc = kerberos::ServiceIdentity::from_keytab(&keytab, &env["LAB_PORTAL_SPN"]).expect("service identity");
+
+    // alice -> amt1: allowed. The device (devices keytab) sees alice's own PAC.
+    let tok = svc
+        .token_as("alice@EXAMPLE.TEST", "HTTP/amt1.example.test:16992")
+        .expect("S4U2Proxy to amt1");
+    let device = Acceptor::from_keytab(&PathBuf::from(&env["LAB_DEVICES_KEYTAB"])).unwrap();
+    let seen = device.accept(&tok).expect("amt1 accepts the proxied ticket");
+    assert_eq!(seen.client, "alice@EXAMPLE.TEST");
+    let pac = seen.pac.expect("PAC");
+    assert_eq!(pac.user_sid, env["LAB_SID_ALICE"]);
+    assert!(pac.group_sids.contains(&env["LAB_SID_AMT_ADMINS"]));
+
+    // sam is "sensitive and cannot be delegated": refused, with the reason spelled out.
+    let e = svc
+        .token_as("sam@EXAMPLE.TEST", "HTTP/amt1.example.test:16992")
+        .unwrap_err();
+    assert_eq!(e.code(), "delegation_refused", "{e}");
+    assert!(e.to_string().contains("sensitive and cannot be delegated"));
+
+    // An SPN the service account may not delegate to: refused.
+    let e = svc.token_as("alice@EXAMPLE.TEST", "host/dc1.example.test").unwrap_err();
+    assert_eq!(e.code(), "delegation_refused", "{e}");
+}

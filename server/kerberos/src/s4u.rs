@@ -1,0 +1,69 @@
+//! Constrained delegation: acting as a user who delegated nothing (S4U2Self + S4U2Proxy).
+//!
+//! The portal's service account obtains, from its own keytab, a ticket to itself on behalf of
+//! the user (S4U2Self), then a ticket for the device SPN on the user's behalf (S4U2Proxy). The
+//! domain decides: the account must be "trusted to authenticate for delegation" with the device
+//! SPN in `msDS-AllowedToDelegateTo`, and the user must not be "sensitive and cannot be
+//! delegated" (or in Protected Users). The device then sees the user's own PAC, exactly as if
+//! the user had come directly. Blocking calls.
+
+use std::path::Path;
+
+use libgssapi::credential::{Cred, CredUsage};
+use libgssapi::name::Name;
+use libgssapi::oid::GSS_NT_KRB5_PRINCIPAL;
+
+use crate::error::{self, Error};
+use crate::ffi;
+
+/// The portal's own Kerberos identity, able to impersonate users towards allowed services.
+pub struct ServiceIdentity {
+    cred: Cred,
+    principal: String,
+}
+
+impl ServiceIdentity {
+    /// The identity of `principal` (e.g. `HTTP/portal.example.test`) from `keytab`. Its tickets
+    /// live in a private in-memory cache.
+    pub fn from_keytab(keytab: &Path, principal: &str) -> Result<Self, Error> {
+        let kt = keytab.to_str().ok_or_else(|| Error::Keytab {
+            detail: "keytab path is not UTF-8".into(),
+        })?;
+        let cache = format!("MEMORY:s4u-{}", std::process::id());
+        let cred = ffi::initiator_from_keytab(&format!("FILE:{kt}"), principal, &cache).map_err(|f| Error::Keytab {
+            detail: error::sanitize(&f.message),
+        })?;
+        Ok(ServiceIdentity {
+            cred,
+            principal: principal.to_string(),
+        })
+    }
+
+    /// A credential that acts as `user` (`alice@EXAMPLE.TEST`): S4U2Self now, S4U2Proxy when a
+    /// token for a service is requested from it with [`crate::token_for`].
+    pub fn impersonate(&self, user: &str) -> Result<Cred, Error> {
+        let name = Name::new(user.as_bytes(), Some(GSS_NT_KRB5_PRINCIPAL)).map_err(|_| Error::UnknownUser)?;
+        self.cred
+            .impersonate(&name, None, CredUsage::Initiate, None)
+            .map_err(|e| match error::from_initiate(&e) {
+                Error::UnknownUser => Error::UnknownUser,
+                other => Error::DelegationRefused {
+                    detail: format!("S4U2Self for {user} through {} failed: {other}", self.principal),
+                },
+            })
+    }
+
+    /// A token for `service` on behalf of `user`, by S4U2Self + S4U2Proxy.
+    pub fn token_as(&self, user: &str, service: &str) -> Result<Vec<u8>, Error> {
+        let cred = self.impersonate(user)?;
+        crate::token_for(&cred, service, false).map_err(|e| match e {
+            Error::Other { detail }
+                if detail.to_ascii_lowercase().contains("can't fulfill requested option")
+                    || detail.contains("constrained delegation") =>
+            {
+                Error::DelegationRefused { detail }
+            }
+            other => other,
+        })
+    }
+}
