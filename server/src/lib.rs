@@ -7,6 +7,7 @@
 //! - [`security`]: origin checks, security headers, sign-in requirement.
 //! - [`portal`]: the services behind the UI's server functions.
 //! - [`db`], [`audit`]: SQLite and the portal's audit log.
+//! - [`registry`]: the device registry, the only source of device addresses.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
 
@@ -17,6 +18,7 @@ pub mod credentials;
 pub mod db;
 pub mod directory;
 pub mod portal;
+pub mod registry;
 pub mod security;
 
 use std::sync::Arc;
