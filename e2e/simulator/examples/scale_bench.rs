@@ -26,16 +26,8 @@ fn rss_kib() -> u64 {
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let devices: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
-    let seconds: u64 = args
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(5)
-        .min(60);
-    let clients: u32 = args
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(64)
-        .max(1);
+    let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(5).min(60);
+    let clients: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(64).max(1);
     let limit = rlimit::increase_nofile_limit(u64::MAX)?;
     println!("open-file limit: {limit}");
 
@@ -52,13 +44,7 @@ async fn main() -> anyhow::Result<()> {
         (after.saturating_sub(before)) as f64 / devices as f64
     );
 
-    let req = build(
-        ns::ACTION_GET,
-        &ns::resource_uri("AMT_GeneralSettings"),
-        1,
-        &[],
-        "",
-    );
+    let req = build(ns::ACTION_GET, &ns::resource_uri("AMT_GeneralSettings"), 1, &[], "");
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for k in 0..clients {

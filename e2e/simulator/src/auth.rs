@@ -4,7 +4,7 @@
 //! * ACL Digest users authenticate by Digest with their HA1; entries that are disabled or
 //!   local-only (AccessPermission 0) are refused over the network.
 //! * Kerberos users send `Authorization: Negotiate <base64>`; the ticket is checked by a
-//!   [`TicketVerifier`] (the real one wraps `kerberos::Acceptor`), then by the device:
+//!   [`TicketVerifier`] ([`KeytabVerifier`], the real GSSAPI acceptor; tests may use a stand-in), then by the device:
 //!   generation size limit, clock tolerance, target SPN `HTTP/<fqdn>:<port>`, and the PAC
 //!   SIDs against the ACL's Kerberos entries. Rights are the union of the realms of every
 //!   matching entry ("least restrictive", DEPLOY; not confirmed by Intel).
@@ -48,10 +48,7 @@ pub enum Who {
 
 /// Realms as a bitmask.
 pub fn realm_mask(realms: &[u8]) -> u32 {
-    realms
-        .iter()
-        .filter(|r| **r < 32)
-        .fold(0, |m, r| m | (1u32 << r))
+    realms.iter().filter(|r| **r < 32).fold(0, |m, r| m | (1u32 << r))
 }
 
 impl Principal {
@@ -102,38 +99,35 @@ pub trait TicketVerifier: Send + Sync + 'static {
     fn verify(&self, token: &[u8]) -> Result<VerifiedTicket, String>;
 }
 
-/// The real verifier: `kerberos::Acceptor` from a keytab.
-#[cfg(feature = "kerberos")]
-pub mod krb {
-    use super::{TicketVerifier, VerifiedTicket};
+/// The real verifier: the project's GSSAPI acceptor (`kerberos::Acceptor`) over a keytab.
+pub struct KeytabVerifier(pub kerberos::Acceptor);
 
-    /// Wraps the project's GSSAPI acceptor.
-    pub struct KeytabVerifier(pub kerberos::Acceptor);
-
-    impl KeytabVerifier {
-        /// Loads the keytab.
-        pub fn from_keytab(path: &std::path::Path) -> Result<Self, String> {
-            kerberos::Acceptor::from_keytab(path)
-                .map(KeytabVerifier)
-                .map_err(|e| e.to_string())
-        }
+impl KeytabVerifier {
+    /// Loads the keytab with MIT's default replay cache.
+    pub fn from_keytab(path: &std::path::Path) -> Result<Self, kerberos::Error> {
+        Self::from_keytab_with_rcache(path, None)
     }
 
-    impl TicketVerifier for KeytabVerifier {
-        fn verify(&self, token: &[u8]) -> Result<VerifiedTicket, String> {
-            let a = self.0.accept(token).map_err(|e| e.to_string())?;
-            let (user_sid, group_sids) = match a.pac {
-                Some(p) => (Some(p.user_sid), p.group_sids),
-                None => (None, Vec::new()),
-            };
-            Ok(VerifiedTicket {
-                client: a.client,
-                target: a.target,
-                user_sid,
-                group_sids,
-                response_token: a.response_token,
-            })
-        }
+    /// Loads the keytab with the replay cache `rcache` (e.g. `file2:/tmp/sim.rcache2`).
+    pub fn from_keytab_with_rcache(path: &std::path::Path, rcache: Option<&str>) -> Result<Self, kerberos::Error> {
+        kerberos::Acceptor::from_keytab_with_rcache(path, rcache).map(KeytabVerifier)
+    }
+}
+
+impl TicketVerifier for KeytabVerifier {
+    fn verify(&self, token: &[u8]) -> Result<VerifiedTicket, String> {
+        let a = self.0.accept(token).map_err(|e| format!("{e} [{}]", e.code()))?;
+        let (user_sid, group_sids) = match a.pac {
+            Some(p) => (Some(p.user_sid), p.group_sids),
+            None => (None, Vec::new()),
+        };
+        Ok(VerifiedTicket {
+            client: a.client,
+            target: a.target,
+            user_sid,
+            group_sids,
+            response_token: a.response_token,
+        })
     }
 }
 
@@ -155,12 +149,7 @@ pub enum AuthError {
 }
 
 /// Checks an `Authorization: Digest` header value (after `Digest `).
-pub fn check_digest(
-    st: &DeviceState,
-    nonces: &NonceIssuer,
-    params: &str,
-    now: u64,
-) -> Result<Principal, AuthError> {
+pub fn check_digest(st: &DeviceState, nonces: &NonceIssuer, params: &str, now: u64) -> Result<Principal, AuthError> {
     let creds = Credentials::parse(params).ok_or(AuthError::BadDigest)?;
     if creds.realm != st.digest_realm {
         return Err(AuthError::BadDigest);
@@ -201,9 +190,7 @@ pub fn check_digest(
 /// Device-side checks that come before the ticket is decrypted.
 pub fn precheck_negotiate(st: &DeviceState, token_b64: &str) -> Result<(), AuthError> {
     if !st.kerberos.enabled {
-        return Err(AuthError::Kerberos(
-            "Kerberos is not enabled on this device".into(),
-        ));
+        return Err(AuthError::Kerberos("Kerberos is not enabled on this device".into()));
     }
     if let Some(limit) = st.max_ticket_b64()
         && token_b64.len() > limit
@@ -225,11 +212,7 @@ pub fn precheck_negotiate(st: &DeviceState, token_b64: &str) -> Result<(), AuthE
 }
 
 /// Device-side checks of an accepted ticket: target SPN and ACL match.
-pub fn authorize_ticket(
-    st: &DeviceState,
-    port: u16,
-    t: &VerifiedTicket,
-) -> Result<Principal, AuthError> {
+pub fn authorize_ticket(st: &DeviceState, port: u16, t: &VerifiedTicket) -> Result<Principal, AuthError> {
     let spn = format!("HTTP/{}:{port}", st.fqdn);
     let target = t.target.as_deref().unwrap_or_default();
     let target_service = target.split('@').next().unwrap_or_default();
@@ -321,10 +304,7 @@ mod tests {
         let p = authorize_ticket(
             &s,
             16992,
-            &ticket(
-                "HTTP/amt1.example.test:16992@EXAMPLE.TEST",
-                &["S-1-5-21-1-2-3-513"],
-            ),
+            &ticket("HTTP/amt1.example.test:16992@EXAMPLE.TEST", &["S-1-5-21-1-2-3-513"]),
         )
         .unwrap();
         assert!(p.has_realm(13) && p.has_realm(5) && !p.has_realm(4));

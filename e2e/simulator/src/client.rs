@@ -124,9 +124,7 @@ impl WsmanClient {
             ClientAuth::Digest { user, password } => {
                 if let Some(ch) = &self.challenge {
                     self.nc += 1;
-                    if let Some(a) =
-                        digest::authorization(user, password, ch, "POST", "/wsman", self.nc)
-                    {
+                    if let Some(a) = digest::authorization(user, password, ch, "POST", "/wsman", self.nc) {
                         req = req.header(AUTHORIZATION, a);
                     }
                 }

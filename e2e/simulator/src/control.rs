@@ -64,10 +64,7 @@ fn error(status: StatusCode, msg: &str) -> Result<Response<Full<Bytes>>, Infalli
     reply(status, json!({ "error": msg }))
 }
 
-async fn route(
-    req: hyper::Request<Incoming>,
-    fleet: FleetHandle,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn route(req: hyper::Request<Incoming>, fleet: FleetHandle) -> Result<Response<Full<Bytes>>, Infallible> {
     let method = req.method().clone();
     let path: Vec<String> = req
         .uri()
@@ -125,9 +122,7 @@ async fn route(
                     Err(e) => error(StatusCode::BAD_REQUEST, &e),
                 },
                 (&Method::POST, ["faults"]) => {
-                    match json_body().and_then(|v| {
-                        serde_json::from_value::<Faults>(v).map_err(|e| e.to_string())
-                    }) {
+                    match json_body().and_then(|v| serde_json::from_value::<Faults>(v).map_err(|e| e.to_string())) {
                         Ok(f) => {
                             dev.set_faults(f.clone());
                             reply(StatusCode::OK, json!({ "faults": f }))

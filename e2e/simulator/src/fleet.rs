@@ -70,6 +70,7 @@ pub struct Device {
     nonces: NonceIssuer,
     acl_generation: AtomicU64,
     seed: Arc<FleetSeed>,
+    last_refusal: Mutex<Option<String>>,
 }
 
 impl Device {
@@ -82,6 +83,7 @@ impl Device {
             nonces: NonceIssuer::new(),
             acl_generation: AtomicU64::new(0),
             seed,
+            last_refusal: Mutex::new(None),
         }
     }
 
@@ -89,6 +91,12 @@ impl Device {
         // A panic while holding the lock cannot leave the state half-written in a way
         // that matters to a simulator; keep serving.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Why the last refused authentication was refused (plain words, never a token), for
+    /// tests and the control API; the client only ever sees the 401.
+    pub fn last_refusal(&self) -> Option<String> {
+        self.last_refusal.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// A copy of the current state.
@@ -109,10 +117,7 @@ impl Device {
         let mut v = serde_json::to_value(&st).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.insert("address".into(), self.addr.to_string().into());
-            o.insert(
-                "spn".into(),
-                format!("HTTP/{}:{}", st.fqdn, self.addr.port()).into(),
-            );
+            o.insert("spn".into(), format!("HTTP/{}:{}", st.fqdn, self.addr.port()).into());
             let audit: Vec<serde_json::Value> = st
                 .audit_log
                 .iter()
@@ -125,6 +130,7 @@ impl Device {
                 })
                 .collect();
             o.insert("audit_log".into(), audit.into());
+            o.insert("last_refusal".into(), self.last_refusal().into());
         }
         v
     }
@@ -203,6 +209,10 @@ pub struct FleetConfig {
     pub port: u16,
     /// Negotiate verifier; without one, Negotiate is refused (Digest-only fleet).
     pub verifier: Option<SharedVerifier>,
+    /// Index of the first device (default 1): the fleet serves devices
+    /// `first_index..first_index + seed.count`, so tests can share the lab's fixed
+    /// addresses and port (`amtN` on 127.1.0.N:16992) without colliding.
+    pub first_index: u32,
 }
 
 impl FleetConfig {
@@ -212,6 +222,7 @@ impl FleetConfig {
             seed: FleetSeed::with_count(count),
             port: 0,
             verifier: None,
+            first_index: 1,
         }
     }
 }
@@ -224,6 +235,7 @@ struct Shared {
 /// A running fleet.
 pub struct Fleet {
     devices: Vec<Arc<Device>>,
+    first: u32,
     port: u16,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -239,14 +251,15 @@ fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
 impl Fleet {
     /// Binds every device and starts serving.
     pub async fn start(config: FleetConfig) -> Result<Fleet, FleetError> {
-        config.seed.validate()?;
+        let first = config.first_index.max(1);
+        config.seed.validate_from(first)?;
         let seed = Arc::new(config.seed);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match Self::bind_all(&seed, config.port) {
+            match Self::bind_all(&seed, first, config.port) {
                 Ok((port, listeners)) => {
-                    return Ok(Self::serve(seed, port, listeners, config.verifier));
+                    return Ok(Self::serve(seed, first, port, listeners, config.verifier));
                 }
                 Err(e) if config.port == 0 && attempt < 5 => {
                     tracing::debug!(error = %e, "port clash, retrying with another port");
@@ -256,13 +269,10 @@ impl Fleet {
         }
     }
 
-    fn bind_all(
-        seed: &FleetSeed,
-        port: u16,
-    ) -> Result<(u16, Vec<tokio::net::TcpListener>), FleetError> {
+    fn bind_all(seed: &FleetSeed, first: u32, port: u16) -> Result<(u16, Vec<tokio::net::TcpListener>), FleetError> {
         let mut port = port;
         let mut listeners = Vec::with_capacity(seed.count as usize);
-        for index in 1..=seed.count {
+        for index in first..first + seed.count {
             let addr = SocketAddr::new(IpAddr::V4(device_ip(index)), port);
             let l = bind(addr).map_err(|source| FleetError::Bind { addr, source })?;
             if port == 0 {
@@ -275,19 +285,17 @@ impl Fleet {
 
     fn serve(
         seed: Arc<FleetSeed>,
+        first: u32,
         port: u16,
         listeners: Vec<tokio::net::TcpListener>,
         verifier: Option<SharedVerifier>,
     ) -> Fleet {
         let (tx, rx) = watch::channel(false);
-        let shared = Arc::new(Shared {
-            verifier,
-            shutdown: rx,
-        });
+        let shared = Arc::new(Shared { verifier, shutdown: rx });
         let mut devices = Vec::with_capacity(listeners.len());
         let mut tasks = Vec::with_capacity(listeners.len());
         for (i, l) in listeners.into_iter().enumerate() {
-            let index = i as u32 + 1;
+            let index = i as u32 + first;
             let addr = SocketAddr::new(IpAddr::V4(device_ip(index)), port);
             let dev = Arc::new(Device::new(index, addr, seed.clone()));
             devices.push(dev.clone());
@@ -295,15 +303,16 @@ impl Fleet {
         }
         Fleet {
             devices,
+            first,
             port,
             shutdown: tx,
             tasks,
         }
     }
 
-    /// Device `n` (1-based).
+    /// Device `n` (its index, 1-based: `amtN`).
     pub fn device(&self, n: u32) -> Option<&Arc<Device>> {
-        n.checked_sub(1).and_then(|i| self.devices.get(i as usize))
+        n.checked_sub(self.first).and_then(|i| self.devices.get(i as usize))
     }
 
     /// All devices.
@@ -327,6 +336,7 @@ impl Fleet {
     pub fn handle(&self) -> FleetHandle {
         FleetHandle {
             devices: Arc::new(self.devices.clone()),
+            first: self.first,
             shutdown: self.shutdown.subscribe(),
         }
     }
@@ -345,14 +355,16 @@ impl Fleet {
 pub struct FleetHandle {
     /// Devices.
     pub devices: Arc<Vec<Arc<Device>>>,
+    /// Index of the first device.
+    pub first: u32,
     /// Fleet shutdown signal.
     pub shutdown: watch::Receiver<bool>,
 }
 
 impl FleetHandle {
-    /// Device `n` (1-based).
+    /// Device `n` (its index, 1-based).
     pub fn device(&self, n: u32) -> Option<&Arc<Device>> {
-        n.checked_sub(1).and_then(|i| self.devices.get(i as usize))
+        n.checked_sub(self.first).and_then(|i| self.devices.get(i as usize))
     }
 }
 
@@ -380,12 +392,7 @@ struct ConnSession {
     kerberos: Mutex<Option<(Principal, u64)>>,
 }
 
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
-    dev: Arc<Device>,
-    shared: Arc<Shared>,
-) {
+async fn serve_connection(stream: tokio::net::TcpStream, peer: SocketAddr, dev: Arc<Device>, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let session = Arc::new(ConnSession::default());
     let svc = {
@@ -411,9 +418,9 @@ fn server_header(st: &DeviceState) -> String {
 }
 
 fn chunked(s: String) -> Body {
-    StreamBody::new(futures_util::stream::iter([Ok::<_, Infallible>(
-        Frame::data(Bytes::from(s)),
-    )]))
+    StreamBody::new(futures_util::stream::iter([Ok::<_, Infallible>(Frame::data(
+        Bytes::from(s),
+    ))]))
     .boxed()
 }
 
@@ -423,9 +430,7 @@ fn soap_response(status: StatusCode, server: &str, body: String) -> Response<Bod
     let h = r.headers_mut();
     h.insert(
         SERVER,
-        HeaderValue::from_str(server).unwrap_or(HeaderValue::from_static(
-            "Intel(R) Active Management Technology",
-        )),
+        HeaderValue::from_str(server).unwrap_or(HeaderValue::from_static("Intel(R) Active Management Technology")),
     );
     h.insert("X-Frame-Options", HeaderValue::from_static("DENY"));
     h.insert(
@@ -450,11 +455,7 @@ fn unauthorized(dev: &Device, stale: bool) -> Response<Body> {
     let st = dev.lock();
     let now = crate::state::unix_now() as u64;
     let challenge = auth::digest_challenge(&st, &dev.nonces, now, stale);
-    let mut r = plain(
-        StatusCode::UNAUTHORIZED,
-        &server_header(&st),
-        LOGON_FAILED_HTML,
-    );
+    let mut r = plain(StatusCode::UNAUTHORIZED, &server_header(&st), LOGON_FAILED_HTML);
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&challenge) {
         h.append(WWW_AUTHENTICATE, v);
@@ -539,33 +540,19 @@ async fn handle_http(
             let st = dev.lock();
             format!(
                 "AMT {}",
-                st.amt_version
-                    .split('.')
-                    .take(2)
-                    .collect::<Vec<_>>()
-                    .join(".")
+                st.amt_version.split('.').take(2).collect::<Vec<_>>().join(".")
             )
         };
-        return Ok(soap_response(
-            StatusCode::OK,
-            &server,
-            response::identify(&version),
-        ));
+        return Ok(soap_response(StatusCode::OK, &server, response::identify(&version)));
     }
 
-    let (principal, response_token) = match authenticate(
-        &dev,
-        &shared,
-        &session,
-        authorization.as_deref(),
-    )
-    .await
-    {
+    let (principal, response_token) = match authenticate(&dev, &shared, &session, authorization.as_deref()).await {
         Ok(p) => p,
         Err(AuthError::Stale) => return Ok(unauthorized(&dev, true)),
         Err(AuthError::Missing) => return Ok(unauthorized(&dev, false)),
         Err(e) => {
             tracing::info!(device.index = dev.index, peer = %peer.ip(), reason = %e, "authentication failed");
+            *dev.last_refusal.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
             return Ok(unauthorized(&dev, false));
         }
     };
@@ -597,10 +584,7 @@ async fn handle_http(
     };
     if faults.malformed_xml {
         let cut = out.len() / 2;
-        let cut = (0..=cut)
-            .rev()
-            .find(|i| out.is_char_boundary(*i))
-            .unwrap_or(0);
+        let cut = (0..=cut).rev().find(|i| out.is_char_boundary(*i)).unwrap_or(0);
         out.truncate(cut);
         out.push_str("<a:Bo");
     }
@@ -621,11 +605,7 @@ async fn authenticate(
 ) -> Result<(Principal, Option<Vec<u8>>), AuthError> {
     let generation = dev.acl_generation.load(Ordering::Relaxed);
     let Some(h) = authorization else {
-        let cached = session
-            .kerberos
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let cached = session.kerberos.lock().unwrap_or_else(|p| p.into_inner()).clone();
         return match cached {
             Some((p, g)) if g == generation => Ok((p, None)),
             _ => Err(AuthError::Missing),
@@ -664,7 +644,6 @@ async fn authenticate(
         auth::authorize_ticket(&st, dev.addr.port(), &ticket)?
     };
     tracing::info!(device.index = dev.index, user.principal = %principal.name(), "Kerberos user authenticated");
-    *session.kerberos.lock().unwrap_or_else(|p| p.into_inner()) =
-        Some((principal.clone(), generation));
+    *session.kerberos.lock().unwrap_or_else(|p| p.into_inner()) = Some((principal.clone(), generation));
     Ok((principal, ticket.response_token))
 }

@@ -1,8 +1,11 @@
 //! `amt-sim`: runs a fleet of simulated AMT devices.
 //!
 //! ```text
-//! amt-sim --devices N [--seed FILE] --control 127.0.0.1:PORT [--keytab devices.keytab] [--port 16992]
+//! amt-sim --devices N [--seed FILE] --control 127.0.0.1:PORT [--keytab devices.keytab [--rcache file2:PATH]] [--port 16992]
 //! ```
+//! With `--keytab`, `Authorization: Negotiate` tickets are verified with GSSAPI (MIT krb5;
+//! `KRB5_CONFIG` names the realm); without it the fleet is Digest-only.
+//!
 //! Prints one line per listener range, then `ready`; stops cleanly on SIGINT/SIGTERM.
 
 use std::net::SocketAddr;
@@ -17,10 +20,11 @@ struct Args {
     seed: Option<PathBuf>,
     control: SocketAddr,
     keytab: Option<PathBuf>,
+    rcache: Option<String>,
     port: Option<u16>,
 }
 
-const USAGE: &str = "usage: amt-sim --devices N [--seed FILE] --control 127.0.0.1:PORT [--keytab FILE] [--port 16992]";
+const USAGE: &str = "usage: amt-sim --devices N [--seed FILE] --control 127.0.0.1:PORT [--keytab FILE [--rcache file2:PATH]] [--port 16992]";
 
 fn parse_args() -> anyhow::Result<Args> {
     let mut it = std::env::args().skip(1);
@@ -29,18 +33,17 @@ fn parse_args() -> anyhow::Result<Args> {
         seed: None,
         control: "127.0.0.1:16990".parse()?,
         keytab: None,
+        rcache: None,
         port: None,
     };
     while let Some(k) = it.next() {
-        let mut v = || {
-            it.next()
-                .with_context(|| format!("{k} needs a value\n{USAGE}"))
-        };
+        let mut v = || it.next().with_context(|| format!("{k} needs a value\n{USAGE}"));
         match k.as_str() {
             "--devices" => a.devices = Some(v()?.parse().context("--devices")?),
             "--seed" => a.seed = Some(v()?.into()),
             "--control" => a.control = v()?.parse().context("--control")?,
             "--keytab" => a.keytab = Some(v()?.into()),
+            "--rcache" => a.rcache = Some(v()?),
             "--port" => a.port = Some(v()?.parse().context("--port")?),
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -69,8 +72,7 @@ fn raise_fd_limit(devices: u32) {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "amt_sim=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "amt_sim=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -89,13 +91,14 @@ async fn main() -> anyhow::Result<()> {
     raise_fd_limit(seed.count);
     let verifier = match &args.keytab {
         None => None,
-        Some(path) => Some(load_verifier(path)?),
+        Some(path) => Some(load_verifier(path, args.rcache.as_deref())?),
     };
     let count = seed.count;
     let fleet = Fleet::start(FleetConfig {
         seed,
         port,
         verifier,
+        first_index: 1,
     })
     .await?;
     let mut start = 1;
@@ -118,30 +121,23 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[cfg(feature = "kerberos")]
-fn load_verifier(path: &std::path::Path) -> anyhow::Result<amt_sim::auth::SharedVerifier> {
-    let v = amt_sim::auth::krb::KeytabVerifier::from_keytab(path)
+fn load_verifier(path: &std::path::Path, rcache: Option<&str>) -> anyhow::Result<amt_sim::auth::SharedVerifier> {
+    let v = amt_sim::auth::KeytabVerifier::from_keytab_with_rcache(path, rcache)
         .map_err(|e| anyhow::anyhow!("keytab {}: {e}", path.display()))?;
     Ok(std::sync::Arc::new(v))
-}
-
-#[cfg(not(feature = "kerberos"))]
-fn load_verifier(_path: &std::path::Path) -> anyhow::Result<amt_sim::auth::SharedVerifier> {
-    bail!("--keytab needs amt-sim built with --features kerberos")
 }
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

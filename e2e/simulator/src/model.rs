@@ -52,12 +52,8 @@ pub struct ClassInfo {
 pub fn class_info(class: &str, st: &DeviceState) -> Option<ClassInfo> {
     use realm::*;
     let (realm, item_class) = match class {
-        "AMT_GeneralSettings" | "CIM_SoftwareIdentity" | "AMT_SetupAndConfigurationService" => {
-            (GENERAL_INFO, class)
-        }
-        "IPS_HostBasedSetupService" | "IPS_OptInService" if !st.old_generation() => {
-            (GENERAL_INFO, class)
-        }
+        "AMT_GeneralSettings" | "CIM_SoftwareIdentity" | "AMT_SetupAndConfigurationService" => (GENERAL_INFO, class),
+        "IPS_HostBasedSetupService" | "IPS_OptInService" if !st.old_generation() => (GENERAL_INFO, class),
         "CIM_ComputerSystemPackage"
         | "CIM_Chassis"
         | "CIM_BIOSElement"
@@ -123,10 +119,7 @@ fn static_class(class: &str) -> &'static str {
 fn epr(class: &str, selectors: &[(&str, &str)]) -> Value {
     Value::Epr {
         resource_uri: ns::resource_uri(class),
-        selectors: selectors
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        selectors: selectors.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
     }
 }
 
@@ -204,18 +197,12 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
         "AMT_SetupAndConfigurationService" => vec![
             Instance::new(class)
                 .t("CreationClassName", class)
-                .t(
-                    "ElementName",
-                    "Intel(r) AMT Setup and Configuration Service",
-                )
+                .t("ElementName", "Intel(r) AMT Setup and Configuration Service")
                 .t("EnabledState", 5)
                 .t("Name", "Intel(r) AMT Setup and Configuration Service")
                 .t("PasswordModel", 1)
                 .t("ProvisioningMode", if st.control_mode == 1 { 4 } else { 1 })
-                .t(
-                    "ProvisioningServerOTP",
-                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                )
+                .t("ProvisioningServerOTP", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
                 .t("ProvisioningState", st.provisioning_state)
                 .t("RequestedState", 12)
                 .t("SystemCreationClassName", "CIM_ComputerSystem")
@@ -260,10 +247,7 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                     "Dependent",
                     epr(
                         "CIM_ComputerSystem",
-                        &[
-                            ("CreationClassName", "CIM_ComputerSystem"),
-                            ("Name", "ManagedSystem"),
-                        ],
+                        &[("CreationClassName", "CIM_ComputerSystem"), ("Name", "ManagedSystem")],
                     ),
                 )
                 .t(
@@ -297,10 +281,7 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                     .t("Name", "Primary BIOS")
                     .t("OperationalStatus", 0)
                     .t("PrimaryBIOS", "true")
-                    .with(
-                        "ReleaseDate",
-                        Value::Datetime("2020-08-10T00:00:00Z".into()),
-                    )
+                    .with("ReleaseDate", Value::Datetime("2020-08-10T00:00:00Z".into()))
                     .t("SoftwareElementID", ver)
                     .t("SoftwareElementState", 2)
                     .t("TargetOperatingSystem", 66)
@@ -342,10 +323,7 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                     .t("MaxMemorySpeed", 2400)
                     .t("MemoryType", 26)
                     .t("PartNumber", "CT16G4SFD824A.M16FE ")
-                    .t(
-                        "SerialNumber",
-                        format!("{:08X}", 0xE0E8_0000u32 + n * 2 + bank),
-                    )
+                    .t("SerialNumber", format!("{:08X}", 0xE0E8_0000u32 + n * 2 + bank))
                     .t("Speed", 0)
                     .t(
                         "Tag",
@@ -406,10 +384,7 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                     "UserOfService",
                     epr(
                         "CIM_ComputerSystem",
-                        &[
-                            ("CreationClassName", "CIM_ComputerSystem"),
-                            ("Name", "ManagedSystem"),
-                        ],
+                        &[("CreationClassName", "CIM_ComputerSystem"), ("Name", "ManagedSystem")],
                     ),
                 ),
         ],
@@ -504,9 +479,8 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                 .t("UserPasswordBypass", w("UserPasswordBypass"))
                 .t("WinREBootEnabled", "true");
             if st.old_generation() {
-                i.props.retain(|(k, _)| {
-                    !k.starts_with("UEFI") && !k.starts_with("Uefi") && k != "WinREBootEnabled"
-                });
+                i.props
+                    .retain(|(k, _)| !k.starts_with("UEFI") && !k.starts_with("Uefi") && k != "WinREBootEnabled");
             }
             vec![i]
         }
@@ -586,19 +560,13 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                     .t("KrbEnabled", bool_s(k.enabled))
                     .t("MaximumClockTolerance", k.max_clock_tolerance)
                     .t("RealmName", &k.realm)
-                    .with(
-                        "SupportedEncryptionAlgorithms",
-                        Value::list(supported.to_vec()),
-                    );
+                    .with("SupportedEncryptionAlgorithms", Value::list(supported.to_vec()));
             } else {
                 i = i
                     .t("ElementName", "Intel(r) AMT: Kerberos Settings")
                     .t("InstanceID", "Intel (r) AMT: Kerberos Settings")
                     .t("KrbEnabled", "false")
-                    .with(
-                        "SupportedEncryptionAlgorithms",
-                        Value::list(supported.to_vec()),
-                    );
+                    .with("SupportedEncryptionAlgorithms", Value::list(supported.to_vec()));
             }
             vec![i]
         }

@@ -58,12 +58,9 @@ fn out(name: &str, v: impl ToString) -> (String, Value) {
 }
 
 fn matches(instance: &Instance, selectors: &[(String, String)]) -> bool {
-    selectors.iter().all(|(k, v)| {
-        instance
-            .get(k)
-            .and_then(Value::as_text)
-            .is_some_and(|t| t == v)
-    })
+    selectors
+        .iter()
+        .all(|(k, v)| instance.get(k).and_then(Value::as_text).is_some_and(|t| t == v))
 }
 
 /// Handles one authenticated request.
@@ -121,11 +118,7 @@ pub fn handle(st: &mut DeviceState, req: &Request, ctx: &OpCtx<'_>, message_id: 
                 .to_string();
             st.enum_contexts
                 .retain(|(n, _, _)| response::enumeration_context(*n) != ctx_text);
-            ok(reply.method_with_action(
-                "Release",
-                &format!("{}/ReleaseResponse", ns::ENUMERATION),
-                &[],
-            ))
+            ok(reply.method_with_action("Release", &format!("{}/ReleaseResponse", ns::ENUMERATION), &[]))
         }
         ns::ACTION_PUT => put(st, req, class, ctx, &reply),
         action => match action.strip_prefix(&format!("{}/", req.resource_uri)) {
@@ -135,13 +128,7 @@ pub fn handle(st: &mut DeviceState, req: &Request, ctx: &OpCtx<'_>, message_id: 
     }
 }
 
-fn pull(
-    st: &mut DeviceState,
-    req: &Request,
-    class: &str,
-    item_class: &str,
-    reply: &Reply<'_>,
-) -> Outcome {
+fn pull(st: &mut DeviceState, req: &Request, class: &str, item_class: &str, reply: &Reply<'_>) -> Outcome {
     let Some(body) = req.body.as_ref() else {
         return fault(Fault::INVALID_ENUMERATION_CONTEXT);
     };
@@ -177,13 +164,7 @@ fn is_bool(v: &str) -> bool {
     v == "true" || v == "false"
 }
 
-fn put(
-    st: &mut DeviceState,
-    req: &Request,
-    class: &str,
-    ctx: &OpCtx<'_>,
-    reply: &Reply<'_>,
-) -> Outcome {
+fn put(st: &mut DeviceState, req: &Request, class: &str, ctx: &OpCtx<'_>, reply: &Reply<'_>) -> Outcome {
     let Some(body) = req.body.as_ref().filter(|b| b.name == class) else {
         return fault(Fault::INVALID_REPRESENTATION);
     };
@@ -252,11 +233,7 @@ fn put(
             }
             let algs = body.texts_local("ConfiguredEncryptionAlgorithms");
             if !algs.is_empty() {
-                match algs
-                    .iter()
-                    .map(|a| a.parse::<u16>())
-                    .collect::<Result<Vec<_>, _>>()
-                {
+                match algs.iter().map(|a| a.parse::<u16>()).collect::<Result<Vec<_>, _>>() {
                     Ok(a) if a.iter().all(|x| *x <= 2) => k.configured_encryption = a,
                     _ => return fault(Fault::INVALID_REPRESENTATION),
                 }
@@ -286,22 +263,13 @@ fn audit_redirection(st: &mut DeviceState, old: u16, ctx: &OpCtx<'_>) {
     for (bit, on, off) in [(1u16, 2u16, 3u16), (2, 6, 7)] {
         if old & bit != new & bit {
             let ev = if new & bit != 0 { on } else { off };
-            st.audit(
-                18,
-                ev,
-                ctx.principal.initiator(),
-                ctx.peer.clone(),
-                Vec::new(),
-            );
+            st.audit(18, ev, ctx.principal.initiator(), ctx.peer.clone(), Vec::new());
         }
     }
 }
 
 fn service_selectors_ok(st: &DeviceState, class: &str, req: &Request) -> bool {
-    req.selectors.is_empty()
-        || model::instances(class, st)
-            .iter()
-            .any(|i| matches(i, &req.selectors))
+    req.selectors.is_empty() || model::instances(class, st).iter().any(|i| matches(i, &req.selectors))
 }
 
 fn arg<'a>(input: &'a Element, name: &str) -> Option<&'a str> {
@@ -378,11 +346,7 @@ fn invoke(
             };
             // The captured response's Action has no "Response" suffix (reference §1.3);
             // reproduce it so clients are tested against the quirk.
-            ok(reply.method_with_action(
-                method,
-                &format!("{}/{method}", req.resource_uri),
-                &[rv(code)],
-            ))
+            ok(reply.method_with_action(method, &format!("{}/{method}", req.resource_uri), &[rv(code)]))
         }
         ("AMT_RedirectionService", "RequestStateChange") => {
             match arg(input, "RequestedState").and_then(|s| s.parse::<u16>().ok()) {
@@ -436,10 +400,7 @@ fn invoke(
             }
             let from = start - 1;
             let to = (from + 10).min(total);
-            let records: Vec<String> = st.audit_log[from..to]
-                .iter()
-                .map(|r| B64.encode(r.encode()))
-                .collect();
+            let records: Vec<String> = st.audit_log[from..to].iter().map(|r| B64.encode(r.encode())).collect();
             ok(reply.method(
                 method,
                 &[
@@ -532,13 +493,7 @@ fn acl_input(st: &DeviceState, input: &Element, handle: Option<u32>) -> Result<A
     Ok(e)
 }
 
-fn acl_method(
-    st: &mut DeviceState,
-    method: &str,
-    input: &Element,
-    ctx: &OpCtx<'_>,
-    reply: &Reply<'_>,
-) -> Outcome {
+fn acl_method(st: &mut DeviceState, method: &str, input: &Element, ctx: &OpCtx<'_>, reply: &Reply<'_>) -> Outcome {
     let initiator = ctx.principal.initiator();
     let peer = ctx.peer.clone();
     let handle_arg = arg(input, "Handle").and_then(|h| h.parse::<u32>().ok());
@@ -549,13 +504,7 @@ fn acl_method(
                 .and_then(|s| s.parse::<usize>().ok())
                 .unwrap_or(1)
                 .max(1);
-            let handles: Vec<u32> = st
-                .acl
-                .iter()
-                .skip(start - 1)
-                .take(50)
-                .map(|e| e.handle)
-                .collect();
+            let handles: Vec<u32> = st.acl.iter().skip(start - 1).take(50).map(|e| e.handle).collect();
             vec![
                 out("TotalCount", st.acl.len()),
                 out("HandlesCount", handles.len()),
@@ -585,10 +534,10 @@ fn acl_method(
         "AddUserAclEntryEx" => match acl_input(st, input, None) {
             Err(code) => vec![rv(code)],
             Ok(mut e) => {
-                let duplicate = st.acl.iter().any(|x| {
-                    (e.username.is_some() && x.username == e.username)
-                        || (e.sid.is_some() && x.sid == e.sid)
-                });
+                let duplicate = st
+                    .acl
+                    .iter()
+                    .any(|x| (e.username.is_some() && x.username == e.username) || (e.sid.is_some() && x.sid == e.sid));
                 let digest_count = st.acl.iter().filter(|x| x.username.is_some()).count();
                 let krb_count = st.acl.len() - digest_count;
                 if duplicate {
@@ -624,11 +573,7 @@ fn acl_method(
         "RemoveUserAclEntry" => match st.acl.iter().position(|e| Some(e.handle) == handle_arg) {
             None => vec![rv(PT_INVALID_HANDLE)],
             Some(pos) => {
-                if st.acl[pos]
-                    .username
-                    .as_deref()
-                    .is_some_and(|u| u.starts_with("$$"))
-                {
+                if st.acl[pos].username.as_deref().is_some_and(|u| u.starts_with("$$")) {
                     vec![rv(PT_NOT_PERMITTED)]
                 } else {
                     st.acl.remove(pos);

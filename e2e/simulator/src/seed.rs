@@ -183,13 +183,18 @@ impl FleetSeed {
 
     /// Checks override keys and ACL entries.
     pub fn validate(&self) -> Result<(), SeedError> {
+        self.validate_from(1)
+    }
+
+    /// As [`FleetSeed::validate`], for a fleet whose first device is `first`.
+    pub fn validate_from(&self, first: u32) -> Result<(), SeedError> {
+        let last = first.saturating_add(self.count).saturating_sub(1);
         for key in self.devices.keys() {
             match key.parse::<u32>() {
-                Ok(n) if n >= 1 && n <= self.count => {}
+                Ok(n) if n >= first && n <= last => {}
                 _ => {
                     return Err(SeedError::Invalid(format!(
-                        "device override \"{key}\" is not an index in 1..={}",
-                        self.count
+                        "device override \"{key}\" is not an index in {first}..={last}"
                     )));
                 }
             }
@@ -204,8 +209,7 @@ impl FleetSeed {
                     (None, None, Some(s)) if crate::proto::sid::to_binary(s).is_ok() => {}
                     _ => {
                         return Err(SeedError::Invalid(
-                            "an ACL entry needs username+password (≤16 ASCII) or a valid sid"
-                                .into(),
+                            "an ACL entry needs username+password (≤16 ASCII) or a valid sid".into(),
                         ));
                     }
                 }

@@ -204,10 +204,7 @@ impl DeviceState {
     /// Builds the initial state of device `index` from its effective seed.
     pub fn from_seed(index: u32, seed: &DeviceSeed) -> DeviceState {
         let domain = seed.domain.clone().unwrap_or_else(|| "example.test".into());
-        let fqdn = seed
-            .fqdn
-            .clone()
-            .unwrap_or_else(|| format!("amt{index}.{domain}"));
+        let fqdn = seed.fqdn.clone().unwrap_or_else(|| format!("amt{index}.{domain}"));
         let digest_realm = seed.digest_realm.clone().unwrap_or_else(|| {
             format!(
                 "Digest:{}",
@@ -215,10 +212,7 @@ impl DeviceState {
             )
         });
         let admin_user = seed.admin_user.clone().unwrap_or_else(|| "admin".into());
-        let admin_password = seed
-            .admin_password
-            .clone()
-            .unwrap_or_else(|| "P@ssw0rd".into());
+        let admin_password = seed.admin_password.clone().unwrap_or_else(|| "P@ssw0rd".into());
         let mut st = DeviceState {
             index,
             admin_ha1: digest::ha1_hex(&admin_user, &digest_realm, &admin_password),
@@ -238,10 +232,7 @@ impl DeviceState {
             next_acl_handle: 1,
             kerberos: KerberosSettings {
                 enabled: seed.krb_enabled.unwrap_or(false),
-                realm: seed
-                    .krb_realm
-                    .clone()
-                    .unwrap_or_else(|| "EXAMPLE.TEST".into()),
+                realm: seed.krb_realm.clone().unwrap_or_else(|| "EXAMPLE.TEST".into()),
                 max_clock_tolerance: seed.krb_max_clock_tolerance.unwrap_or(5),
                 key_version: seed.krb_key_version.unwrap_or(1),
                 configured_encryption: vec![1, 2],
@@ -337,22 +328,11 @@ impl DeviceState {
             &[2]
         };
         let supported = self.supported_power_states();
-        order
-            .iter()
-            .copied()
-            .filter(|s| supported.contains(s))
-            .collect()
+        order.iter().copied().filter(|s| supported.contains(s)).collect()
     }
 
     /// Appends an audit record (app, event) for `initiator` from `peer`.
-    pub fn audit(
-        &mut self,
-        app_id: u16,
-        event_id: u16,
-        initiator: Initiator,
-        peer: Option<String>,
-        extended: Vec<u8>,
-    ) {
+    pub fn audit(&mut self, app_id: u16, event_id: u16, initiator: Initiator, peer: Option<String>, extended: Vec<u8>) {
         if self.audit_log.len() >= AUDIT_LOG_CAPACITY {
             self.audit_log.remove(0);
         }

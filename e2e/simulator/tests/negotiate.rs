@@ -1,7 +1,7 @@
 //! Negotiate (Kerberos) handling with an in-process ticket verifier standing in for the
 //! GSSAPI acceptor: the device-side rules (SPN, clock, size limit, SID union, connection
-//! session) are the simulator's own and are tested here. End-to-end tests with real
-//! tickets from the lab AD need `LAB_ENV` and the `kerberos` feature.
+//! session) are the simulator's own and are tested here with tokens the tests can shape
+//! freely. Real tickets from the lab AD through the real acceptor: `tests/lab_kerberos.rs`.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -38,11 +38,7 @@ impl TicketVerifier for FakeAcceptor {
             client: p[0].into(),
             target: Some(p[1].into()),
             user_sid: Some(p[2].into()),
-            group_sids: p[3]
-                .split(',')
-                .filter(|g| !g.is_empty())
-                .map(String::from)
-                .collect(),
+            group_sids: p[3].split(',').filter(|g| !g.is_empty()).map(String::from).collect(),
             response_token: Some(b"mutual".to_vec()),
         })
     }
@@ -78,6 +74,7 @@ async fn fleet() -> Fleet {
         seed,
         port: 0,
         verifier: Some(Arc::new(FakeAcceptor::default())),
+        ..FleetConfig::for_tests(2)
     })
     .await
     .unwrap()
@@ -90,22 +87,12 @@ fn power(state: u16) -> String {
         &uri,
         1,
         &[],
-        &method_input(
-            &uri,
-            "RequestPowerStateChange",
-            &[("PowerState", &state.to_string())],
-        ),
+        &method_input(&uri, "RequestPowerStateChange", &[("PowerState", &state.to_string())]),
     )
 }
 
 fn general() -> String {
-    build(
-        ns::ACTION_GET,
-        &ns::resource_uri("AMT_GeneralSettings"),
-        1,
-        &[],
-        "",
-    )
+    build(ns::ACTION_GET, &ns::resource_uri("AMT_GeneralSettings"), 1, &[], "")
 }
 
 #[tokio::test]
@@ -166,8 +153,7 @@ async fn negotiate_refusals() {
     // Garbage.
     assert_eq!(try_token("bm90IGEgdGlja2V0".into()).await, 401);
     // Clock beyond tolerance.
-    dev.patch(&serde_json::json!({"clock_offset_secs": 301}))
-        .unwrap();
+    dev.patch(&serde_json::json!({"clock_offset_secs": 301})).unwrap();
     assert_eq!(try_token(token(&spn, "", 5)).await, 401);
     dev.patch(&serde_json::json!({"clock_offset_secs": 0, "amt_version": "5.2.10"}))
         .unwrap();
@@ -176,12 +162,10 @@ async fn negotiate_refusals() {
     let big = token(&spn, &many.join(","), 6);
     assert!(big.len() > 4096);
     assert_eq!(try_token(big.clone()).await, 401);
-    dev.patch(&serde_json::json!({"amt_version": "16.1.25"}))
-        .unwrap();
+    dev.patch(&serde_json::json!({"amt_version": "16.1.25"})).unwrap();
     assert_eq!(try_token(token(&spn, &many.join(","), 7)).await, 200);
     // Kerberos off: refused.
-    dev.patch(&serde_json::json!({"kerberos": {"enabled": false}}))
-        .unwrap();
+    dev.patch(&serde_json::json!({"kerberos": {"enabled": false}})).unwrap();
     assert_eq!(try_token(token(&spn, "", 8)).await, 401);
     f.shutdown().await;
 }
@@ -195,10 +179,9 @@ async fn control_api_over_http() {
     let http = |method: &'static str, path: String, body: &'static str| async move {
         use http_body_util::{BodyExt, Full};
         let stream = tokio::net::TcpStream::connect(ctl).await.unwrap();
-        let (mut s, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .unwrap();
+        let (mut s, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
         tokio::spawn(conn);
         let req = hyper::Request::builder()
             .method(method)
@@ -209,10 +192,7 @@ async fn control_api_over_http() {
         let r = s.send_request(req).await.unwrap();
         let status = r.status().as_u16();
         let b = r.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice::<serde_json::Value>(&b).unwrap(),
-        )
+        (status, serde_json::from_slice::<serde_json::Value>(&b).unwrap())
     };
     let (s, v) = http("GET", "/devices".into(), "").await;
     assert_eq!(s, 200);

@@ -72,25 +72,19 @@ async fn digest_challenge_has_amt_shape_then_admin_succeeds() {
     assert_eq!(www.len(), 1, "no Negotiate while Kerberos is off");
     let prefix = format!("Digest realm=\"{realm}\", nonce=\"");
     assert!(www[0].starts_with(&prefix), "{}", www[0]);
-    assert!(
-        www[0].ends_with("\",stale=\"false\",qop=\"auth\""),
-        "{}",
-        www[0]
-    );
+    assert!(www[0].ends_with("\",stale=\"false\",qop=\"auth\""), "{}", www[0]);
     assert_eq!(r.headers["content-type"], "text/html");
     assert_eq!(r.headers["connection"], "close");
-    assert!(r.body.contains(
-        "Log on failed. Incorrect user name or password, or user account temporarily locked."
-    ));
+    assert!(
+        r.body
+            .contains("Log on failed. Incorrect user name or password, or user account temporarily locked.")
+    );
     assert!(realm.starts_with("Digest:") && realm.len() == 39);
 
     let mut c = admin(&f, 1);
     let r = c.post(&get("AMT_GeneralSettings", &[])).await.unwrap();
     assert_eq!(r.status, 200);
-    assert_eq!(
-        r.headers["content-type"],
-        "application/soap+xml; charset=UTF-8"
-    );
+    assert_eq!(r.headers["content-type"], "application/soap+xml; charset=UTF-8");
     assert_eq!(r.headers["transfer-encoding"], "chunked");
     assert_eq!(r.headers["x-frame-options"], "DENY");
     assert!(
@@ -99,10 +93,7 @@ async fn digest_challenge_has_amt_shape_then_admin_succeeds() {
             .unwrap()
             .starts_with("Intel(R) Active Management Technology 16.1.25")
     );
-    assert_eq!(
-        text_of(&r.body, "DigestRealm").as_deref(),
-        Some(realm.as_str())
-    );
+    assert_eq!(text_of(&r.body, "DigestRealm").as_deref(), Some(realm.as_str()));
     assert_eq!(text_of(&r.body, "RelatesTo").as_deref(), Some("1"));
     // The nonce is reused with a higher nc on the same connection.
     let r = c.post_once(&get("AMT_GeneralSettings", &[])).await.unwrap();
@@ -117,13 +108,7 @@ async fn wrong_password_is_refused() {
     let r = c.post(&get("AMT_GeneralSettings", &[])).await.unwrap();
     assert_eq!(r.status, 401);
     let mut c = WsmanClient::digest(f.device(1).unwrap().addr, "nobody", PW);
-    assert_eq!(
-        c.post(&get("AMT_GeneralSettings", &[]))
-            .await
-            .unwrap()
-            .status,
-        401
-    );
+    assert_eq!(c.post(&get("AMT_GeneralSettings", &[])).await.unwrap().status, 401);
     f.shutdown().await;
 }
 
@@ -137,10 +122,7 @@ async fn power_cycle_changes_state_and_audits_the_digest_user() {
     assert_eq!(text_of(&r.body, "ReturnValue").as_deref(), Some("0"));
     assert_eq!(dev.snapshot().power_state, 8);
     // Off: only power up is available now.
-    let r = c
-        .post(&get("CIM_AssociatedPowerManagementService", &[]))
-        .await
-        .unwrap();
+    let r = c.post(&get("CIM_AssociatedPowerManagementService", &[])).await.unwrap();
     assert_eq!(text_of(&r.body, "PowerState").as_deref(), Some("8"));
     let r = c.post(&power(5)).await.unwrap();
     assert_ne!(text_of(&r.body, "ReturnValue").as_deref(), Some("0"));
@@ -152,20 +134,11 @@ async fn power_cycle_changes_state_and_audits_the_digest_user() {
     assert_eq!(st.power_state, 2);
     let events: Vec<u32> = st.audit_log.iter().map(|r| r.event_number()).collect();
     assert_eq!(events, vec![1701, 1700, 1702]);
-    assert_eq!(
-        st.audit_log[2].initiator,
-        Initiator::Digest {
-            user: "admin".into()
-        }
-    );
+    assert_eq!(st.audit_log[2].initiator, Initiator::Digest { user: "admin".into() });
     assert_eq!(st.audit_log[2].net_address.as_deref(), Some("127.0.0.1"));
     // The audit log reads back over WS-Man, 1-based.
     let r = c
-        .post(&invoke(
-            "AMT_AuditLog",
-            "ReadRecords",
-            &[("StartIndex", "1")],
-        ))
+        .post(&invoke("AMT_AuditLog", "ReadRecords", &[("StartIndex", "1")]))
         .await
         .unwrap();
     assert_eq!(text_of(&r.body, "TotalRecordCount").as_deref(), Some("3"));
@@ -210,10 +183,7 @@ async fn unsupported_power_state_on_old_generation() {
     let r = c.post(&power(12)).await.unwrap();
     assert_eq!(text_of(&r.body, "ReturnValue").as_deref(), Some("1"));
     // No IPS_* classes on AMT 4.
-    let r = c
-        .post(&get("IPS_HostBasedSetupService", &[]))
-        .await
-        .unwrap();
+    let r = c.post(&get("IPS_HostBasedSetupService", &[])).await.unwrap();
     assert_eq!(r.status, 400);
     f.shutdown().await;
 }
@@ -231,10 +201,7 @@ async fn faults_affect_only_their_device() {
     });
     let mut c = admin(&f, 1);
     c.timeout = Duration::from_millis(300);
-    assert!(matches!(
-        c.post(&req).await,
-        Err(amt_sim::client::ClientError::Timeout)
-    ));
+    assert!(matches!(c.post(&req).await, Err(amt_sim::client::ClientError::Timeout)));
     assert_eq!(ok.post(&req).await.unwrap().status, 200);
 
     d1.set_faults(Faults {
@@ -386,38 +353,23 @@ async fn prefixes_match_captured_get_and_pull() {
     let pull = format!(
         "<Pull xmlns=\"http://schemas.xmlsoap.org/ws/2004/09/enumeration\"><EnumerationContext>{ctx}</EnumerationContext><MaxElements>999</MaxElements><MaxCharacters>99999</MaxCharacters></Pull>"
     );
-    let r = c
-        .post(&build(ns::ACTION_PULL, &uri, 5, &[], &pull))
-        .await
-        .unwrap();
+    let r = c.post(&build(ns::ACTION_PULL, &uri, 5, &[], &pull)).await.unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(
-        prefixes(&r.body),
-        prefixes(&fixture("cim/software/identity/pull.xml"))
-    );
+    assert_eq!(prefixes(&r.body), prefixes(&fixture("cim/software/identity/pull.xml")));
     assert!(r.body.contains("<h:InstanceID>AMT</h:InstanceID>"));
     assert!(r.body.contains("<g:EndOfSequence></g:EndOfSequence>"));
     // The context is used up.
-    let r = c
-        .post(&build(ns::ACTION_PULL, &uri, 6, &[], &pull))
-        .await
-        .unwrap();
+    let r = c.post(&build(ns::ACTION_PULL, &uri, 6, &[], &pull)).await.unwrap();
     assert_eq!(r.status, 400);
 
     // Association pull: items are CIM_AssociatedPowerManagementService.
     let uri = ns::resource_uri("CIM_ServiceAvailableToElement");
-    let r = c
-        .post(&build(ns::ACTION_ENUMERATE, &uri, 7, &[], ""))
-        .await
-        .unwrap();
+    let r = c.post(&build(ns::ACTION_ENUMERATE, &uri, 7, &[], "")).await.unwrap();
     let ctx = text_of(&r.body, "EnumerationContext").unwrap();
     let pull = format!(
         "<Pull xmlns=\"http://schemas.xmlsoap.org/ws/2004/09/enumeration\"><EnumerationContext>{ctx}</EnumerationContext></Pull>"
     );
-    let r = c
-        .post(&build(ns::ACTION_PULL, &uri, 8, &[], &pull))
-        .await
-        .unwrap();
+    let r = c.post(&build(ns::ACTION_PULL, &uri, 8, &[], &pull)).await.unwrap();
     assert_eq!(
         prefixes(&r.body),
         prefixes(&fixture("cim/service/availabletoelement/pull.xml"))
@@ -477,12 +429,7 @@ async fn acl_methods_add_users_who_can_then_log_in() {
         ))
         .await
         .unwrap();
-    assert_eq!(
-        text_of(&r.body, "ReturnValue").as_deref(),
-        Some("0"),
-        "{}",
-        r.body
-    );
+    assert_eq!(text_of(&r.body, "ReturnValue").as_deref(), Some("0"), "{}", r.body);
     let mut ops = WsmanClient::digest(dev.addr, "ops", "0ps!Pass");
     let r = ops.post(&power(10)).await.unwrap();
     assert_eq!(text_of(&r.body, "ReturnValue").as_deref(), Some("0"));
@@ -503,10 +450,7 @@ async fn boot_to_bios_is_consumed_by_the_next_reset() {
     let put = format!(
         "<h:AMT_BootSettingData xmlns:h=\"{uri}\"><h:BIOSPause>false</h:BIOSPause><h:BIOSSetup>true</h:BIOSSetup><h:InstanceID>Intel(r) AMT:BootSettingData 0</h:InstanceID><h:UseSOL>false</h:UseSOL></h:AMT_BootSettingData>"
     );
-    let r = c
-        .post(&build(ns::ACTION_PUT, &uri, 9, &[], &put))
-        .await
-        .unwrap();
+    let r = c.post(&build(ns::ACTION_PUT, &uri, 9, &[], &put)).await.unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(text_of(&r.body, "BIOSSetup").as_deref(), Some("true"));
     let svc = ns::resource_uri("CIM_BootService");
@@ -517,21 +461,10 @@ async fn boot_to_bios_is_consumed_by_the_next_reset() {
         w = ns::WSMAN
     );
     let r = c
-        .post(&build(
-            &format!("{svc}/SetBootConfigRole"),
-            &svc,
-            10,
-            &[],
-            &body,
-        ))
+        .post(&build(&format!("{svc}/SetBootConfigRole"), &svc, 10, &[], &body))
         .await
         .unwrap();
-    assert_eq!(
-        text_of(&r.body, "ReturnValue").as_deref(),
-        Some("0"),
-        "{}",
-        r.body
-    );
+    assert_eq!(text_of(&r.body, "ReturnValue").as_deref(), Some("0"), "{}", r.body);
     c.post(&power(10)).await.unwrap();
     assert_eq!(dev.snapshot().boot.last_boot, "BIOS setup");
     c.post(&power(10)).await.unwrap();
@@ -565,10 +498,7 @@ amt_version = "4.2.0"
     .await
     .unwrap();
     let mut c = WsmanClient::digest(f.device(2).unwrap().addr, "admin", "Seeded!Pw1");
-    let r = c
-        .post(&get("CIM_AssociatedPowerManagementService", &[]))
-        .await
-        .unwrap();
+    let r = c.post(&get("CIM_AssociatedPowerManagementService", &[])).await.unwrap();
     assert_eq!(text_of(&r.body, "PowerState").as_deref(), Some("8"));
     assert!(r.headers["server"].to_str().unwrap().contains(" 4.2.0"));
     let mut c = WsmanClient::digest(f.device(1).unwrap().addr, "admin", "Seeded!Pw1");
@@ -590,10 +520,7 @@ async fn identify_answers_without_authentication() {
     );
     let r = c.post(&body).await.unwrap();
     assert_eq!(r.status, 200);
-    assert_eq!(
-        text_of(&r.body, "ProductVersion").as_deref(),
-        Some("AMT 16.1")
-    );
+    assert_eq!(text_of(&r.body, "ProductVersion").as_deref(), Some("AMT 16.1"));
     f.shutdown().await;
 }
 
@@ -601,8 +528,7 @@ async fn identify_answers_without_authentication() {
 async fn time_sync_sets_the_clock_offset_and_audits() {
     let f = fleet(1).await;
     let dev = f.device(1).unwrap();
-    dev.patch(&serde_json::json!({"clock_offset_secs": 3600}))
-        .unwrap();
+    dev.patch(&serde_json::json!({"clock_offset_secs": 3600})).unwrap();
     let mut c = admin(&f, 1);
     let r = c
         .post(&invoke(

@@ -24,10 +24,7 @@ fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut files = Vec::new();
     walk(&dir, &mut files);
-    let docs: Vec<String> = files
-        .iter()
-        .filter_map(|f| std::fs::read_to_string(f).ok())
-        .collect();
+    let docs: Vec<String> = files.iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect();
     let bytes: usize = docs.iter().map(String::len).sum();
     let rounds = 200;
     let start = Instant::now();

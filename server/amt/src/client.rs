@@ -100,11 +100,7 @@ impl ClientConfig {
 
     /// The SPN AMT expects: `HTTP/<fqdn>:<port>`.
     pub fn spn(&self) -> String {
-        format!(
-            "HTTP/{}:{}",
-            self.fqdn.as_deref().unwrap_or(&self.host),
-            self.port
-        )
+        format!("HTTP/{}:{}", self.fqdn.as_deref().unwrap_or(&self.host), self.port)
     }
 }
 
@@ -238,9 +234,11 @@ impl Client {
             let mut headers: Vec<(&str, String)> = Vec::new();
             match &self.cfg.auth {
                 Auth::Digest { .. } => {
-                    let h = self.digest.lock().ok().and_then(|mut d| {
-                        d.as_mut().and_then(|d| d.authorization("POST", "/wsman"))
-                    });
+                    let h = self
+                        .digest
+                        .lock()
+                        .ok()
+                        .and_then(|mut d| d.as_mut().and_then(|d| d.authorization("POST", "/wsman")));
                     if let Some(h) = h {
                         headers.push(("Authorization", h));
                     }
@@ -299,11 +297,7 @@ impl Client {
 
     /// Sends a request and returns the parsed envelope; faults become [`ClientError::Fault`].
     pub async fn send(&self, req: &Request) -> Result<Envelope, ClientError> {
-        let _permit = self
-            .in_flight
-            .acquire()
-            .await
-            .map_err(|_| ClientError::Status(0))?;
+        let _permit = self.in_flight.acquire().await.map_err(|_| ClientError::Status(0))?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = req.to_xml(id);
         let resp = tokio::time::timeout(self.cfg.timeout, self.exchange(body.as_bytes()))
@@ -343,18 +337,12 @@ impl Client {
     }
 
     /// Enumerate + Pull until EndOfSequence; returns the raw items.
-    pub async fn enumerate_elements(
-        &self,
-        class_or_uri: &str,
-    ) -> Result<Vec<Element>, ClientError> {
+    pub async fn enumerate_elements(&self, class_or_uri: &str) -> Result<Vec<Element>, ClientError> {
         let env = self.send(&Request::enumerate(class_or_uri)).await?;
         let mut context = env.enumeration_context()?;
         let mut items = Vec::new();
         for _ in 0..10_000 {
-            let res = self
-                .send(&Request::pull(class_or_uri, &context))
-                .await?
-                .pull_result()?;
+            let res = self.send(&Request::pull(class_or_uri, &context)).await?.pull_result()?;
             items.extend(res.items);
             match res.context {
                 Some(c) if !res.end_of_sequence => context = c,
@@ -398,17 +386,12 @@ impl Client {
     }
 
     /// The current power state (Get `CIM_AssociatedPowerManagementService`).
-    pub async fn power_state(
-        &self,
-    ) -> Result<crate::models::power::AssociatedPowerManagementService, ClientError> {
+    pub async fn power_state(&self) -> Result<crate::models::power::AssociatedPowerManagementService, ClientError> {
         self.get().await
     }
 
     /// Requests a power state change; a non-zero CIM code is an error.
-    pub async fn request_power_state_change(
-        &self,
-        state: crate::models::power::PowerState,
-    ) -> Result<(), ClientError> {
+    pub async fn request_power_state_change(&self, state: crate::models::power::PowerState) -> Result<(), ClientError> {
         self.invoke(&crate::models::power::request_power_state_change(state))
             .await
             .map(|_| ())
@@ -460,9 +443,7 @@ mod tests {
     async fn digest_round_trip_against_a_tiny_device() {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let server = Arc::new(DigestServer::with_realm(
-            "Digest:F3EB554784E729164447A89F60B641C5",
-        ));
+        let server = Arc::new(DigestServer::with_realm("Digest:F3EB554784E729164447A89F60B641C5"));
         let srv = server.clone();
         tokio::spawn(async move {
             let ids = Arc::new(MessageIds::default());
@@ -475,9 +456,7 @@ mod tests {
                             .lines()
                             .find_map(|l| l.strip_prefix("Authorization: "))
                             .map(str::to_owned);
-                        let ok = auth.map(|a| {
-                            srv.verify(&a, "POST", |u| (u == "admin").then(|| "pw".to_owned()))
-                        });
+                        let ok = auth.map(|a| srv.verify(&a, "POST", |u| (u == "admin").then(|| "pw".to_owned())));
                         if !matches!(ok, Some(Verification::Ok(_))) {
                             let ch = srv.challenge(matches!(ok, Some(Verification::Stale)));
                             let msg = format!(
@@ -496,15 +475,9 @@ mod tests {
                         );
                         let mut chunked = String::new();
                         for part in xml.as_bytes().chunks(100) {
-                            chunked.push_str(&format!(
-                                "{:x}\r\n{}\r\n",
-                                part.len(),
-                                String::from_utf8_lossy(part)
-                            ));
+                            chunked.push_str(&format!("{:x}\r\n{}\r\n", part.len(), String::from_utf8_lossy(part)));
                         }
-                        let msg = format!(
-                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}0\r\n\r\n"
-                        );
+                        let msg = format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}0\r\n\r\n");
                         let _ = s.write_all(msg.as_bytes()).await;
                     }
                 });
@@ -553,10 +526,7 @@ mod tests {
             },
         );
         cfg.port = port;
-        let e = Client::new(cfg.clone())
-            .power_state()
-            .await
-            .expect_err("refused");
+        let e = Client::new(cfg.clone()).power_state().await.expect_err("refused");
         assert!(matches!(e, ClientError::ConnectRefused(_)), "{e}");
         let silent = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         cfg.port = silent.local_addr().expect("addr").port();

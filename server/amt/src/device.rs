@@ -92,10 +92,7 @@ impl IncomingRequest {
 
     /// One header selector.
     pub fn selector(&self, name: &str) -> Option<&str> {
-        self.selectors
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.selectors.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// The Put/Create instance or method input as a property list.
@@ -128,29 +125,23 @@ pub fn parse_request(xml: &str) -> Result<IncomingRequest, ParseError> {
     } else {
         match h.action.as_str() {
             ns::ACTION_GET => RequestKind::Get,
-            ns::ACTION_PUT => {
-                RequestKind::Put(payload.ok_or_else(|| ParseError::Missing("Put instance".into()))?)
+            ns::ACTION_PUT => RequestKind::Put(payload.ok_or_else(|| ParseError::Missing("Put instance".into()))?),
+            ns::ACTION_CREATE => {
+                RequestKind::Create(payload.ok_or_else(|| ParseError::Missing("Create instance".into()))?)
             }
-            ns::ACTION_CREATE => RequestKind::Create(
-                payload.ok_or_else(|| ParseError::Missing("Create instance".into()))?,
-            ),
             ns::ACTION_DELETE => RequestKind::Delete,
             ns::ACTION_ENUMERATE => RequestKind::Enumerate,
             ns::ACTION_PULL => RequestKind::Pull {
                 context: env
                     .body
-                    .path(&[
-                        (ns::ENUMERATION, "Pull"),
-                        (ns::ENUMERATION, "EnumerationContext"),
-                    ])
+                    .path(&[(ns::ENUMERATION, "Pull"), (ns::ENUMERATION, "EnumerationContext")])
                     .map(|e| e.text.trim().to_owned())
                     .ok_or_else(|| ParseError::Missing("EnumerationContext".into()))?,
             },
             ns::ACTION_RELEASE => RequestKind::Release,
             a if !resource_uri.is_empty() && a.starts_with(&format!("{resource_uri}/")) => {
                 let method = a[resource_uri.len() + 1..].to_owned();
-                let input = payload
-                    .unwrap_or_else(|| Element::new(&resource_uri, &format!("{method}_INPUT")));
+                let input = payload.unwrap_or_else(|| Element::new(&resource_uri, &format!("{method}_INPUT")));
                 RequestKind::Invoke { method, input }
             }
             _ => RequestKind::Other,
@@ -263,24 +254,14 @@ fn instance_response(
 }
 
 /// A Get response for an instance of `class_uri` (class name or full URI).
-pub fn get_response(
-    ids: &MessageIds,
-    reply: &Reply,
-    class_uri: &str,
-    props: &Properties,
-) -> String {
+pub fn get_response(ids: &MessageIds, reply: &Reply, class_uri: &str, props: &Properties) -> String {
     let uri = ns::resource_uri(class_uri);
     let action = format!("{}Response", ns::ACTION_GET);
     instance_response(ids, reply, &action, &uri, ns::class_name(&uri), props)
 }
 
 /// A Put response (echoes the instance as AMT does).
-pub fn put_response(
-    ids: &MessageIds,
-    reply: &Reply,
-    class_uri: &str,
-    props: &Properties,
-) -> String {
+pub fn put_response(ids: &MessageIds, reply: &Reply, class_uri: &str, props: &Properties) -> String {
     let uri = ns::resource_uri(class_uri);
     let action = format!("{}Response", ns::ACTION_PUT);
     instance_response(ids, reply, &action, &uri, ns::class_name(&uri), props)
@@ -288,33 +269,14 @@ pub fn put_response(
 
 /// A method response: `<g:Method_OUTPUT>` with the outputs (put `ReturnValue` last),
 /// action `class_uri/MethodResponse`.
-pub fn method_response(
-    ids: &MessageIds,
-    reply: &Reply,
-    class_uri: &str,
-    method: &str,
-    output: &Properties,
-) -> String {
+pub fn method_response(ids: &MessageIds, reply: &Reply, class_uri: &str, method: &str, output: &Properties) -> String {
     let uri = ns::resource_uri(class_uri);
     let action = format!("{uri}/{method}Response");
-    instance_response(
-        ids,
-        reply,
-        &action,
-        &uri,
-        &format!("{method}_OUTPUT"),
-        output,
-    )
+    instance_response(ids, reply, &action, &uri, &format!("{method}_OUTPUT"), output)
 }
 
 /// A method response carrying only `ReturnValue`.
-pub fn return_value_response(
-    ids: &MessageIds,
-    reply: &Reply,
-    class_uri: &str,
-    method: &str,
-    code: u32,
-) -> String {
+pub fn return_value_response(ids: &MessageIds, reply: &Reply, class_uri: &str, method: &str, code: u32) -> String {
     method_response(
         ids,
         reply,
@@ -329,13 +291,7 @@ pub fn create_response(ids: &MessageIds, reply: &Reply, created: &EndpointRefere
     let mut out = String::with_capacity(2048);
     let decls = base_decls(ns::TRANSFER);
     envelope_open(&mut out, &decls);
-    header(
-        &mut out,
-        ids,
-        reply,
-        &format!("{}Response", ns::ACTION_CREATE),
-        "c",
-    );
+    header(&mut out, ids, reply, &format!("{}Response", ns::ACTION_CREATE), "c");
     out.push_str("<a:Body><g:ResourceCreated>");
     let p = Prefixes {
         class: "g",
@@ -352,13 +308,7 @@ pub fn create_response(ids: &MessageIds, reply: &Reply, created: &EndpointRefere
 pub fn delete_response(ids: &MessageIds, reply: &Reply) -> String {
     let mut out = String::with_capacity(1024);
     envelope_open(&mut out, &base_decls(ns::TRANSFER)[..6]);
-    header(
-        &mut out,
-        ids,
-        reply,
-        &format!("{}Response", ns::ACTION_DELETE),
-        "c",
-    );
+    header(&mut out, ids, reply, &format!("{}Response", ns::ACTION_DELETE), "c");
     out.push_str("<a:Body></a:Body></a:Envelope>");
     out
 }
@@ -367,13 +317,7 @@ pub fn delete_response(ids: &MessageIds, reply: &Reply) -> String {
 pub fn enumerate_response(ids: &MessageIds, reply: &Reply, context: &str) -> String {
     let mut out = String::with_capacity(1024);
     envelope_open(&mut out, &base_decls(ns::ENUMERATION));
-    header(
-        &mut out,
-        ids,
-        reply,
-        &format!("{}Response", ns::ACTION_ENUMERATE),
-        "c",
-    );
+    header(&mut out, ids, reply, &format!("{}Response", ns::ACTION_ENUMERATE), "c");
     out.push_str("<a:Body><g:EnumerateResponse><g:EnumerationContext>");
     out.push_str(&escape(context));
     out.push_str("</g:EnumerationContext></g:EnumerateResponse></a:Body></a:Envelope>");
@@ -397,13 +341,7 @@ pub fn pull_response(
     decls.push(("h", &uri));
     decls.push(("i", ns::COMMON));
     envelope_open(&mut out, &decls);
-    header(
-        &mut out,
-        ids,
-        reply,
-        &format!("{}Response", ns::ACTION_PULL),
-        "c",
-    );
+    header(&mut out, ids, reply, &format!("{}Response", ns::ACTION_PULL), "c");
     out.push_str("<a:Body><g:PullResponse><g:Items>");
     let p = Prefixes {
         class: "h",
@@ -478,11 +416,7 @@ pub fn fault_http_status(fault: &Fault) -> u16 {
 pub fn fault_response(ids: &MessageIds, relates_to: &str, fault: &Fault) -> String {
     let mut out = String::with_capacity(2048);
     envelope_open(&mut out, &FAULT_DECLS);
-    let (sub_ns, sub_local) = fault
-        .subcode
-        .as_ref()
-        .map(|s| s.qname())
-        .unwrap_or((ns::SOAP, ""));
+    let (sub_ns, sub_local) = fault.subcode.as_ref().map(|s| s.qname()).unwrap_or((ns::SOAP, ""));
     let action = if sub_ns == ns::ADDRESSING {
         ns::ACTION_ADDRESSING_FAULT
     } else {
@@ -626,10 +560,7 @@ mod tests {
 
     #[test]
     fn ids() {
-        assert_eq!(
-            message_id(0x2E4),
-            "uuid:00000000-8086-8086-8086-0000000002E4"
-        );
+        assert_eq!(message_id(0x2E4), "uuid:00000000-8086-8086-8086-0000000002E4");
         let ids = MessageIds::starting_at(1);
         assert!(ids.next_id().ends_with("000000000001"));
         assert!(ids.next_id().ends_with("000000000002"));

@@ -112,14 +112,8 @@ impl Challenge {
             .ok_or(DigestError::NotDigest)?;
         let p = parse_params(rest);
         Ok(Challenge {
-            realm: p
-                .get("realm")
-                .cloned()
-                .ok_or(DigestError::Missing("realm"))?,
-            nonce: p
-                .get("nonce")
-                .cloned()
-                .ok_or(DigestError::Missing("nonce"))?,
+            realm: p.get("realm").cloned().ok_or(DigestError::Missing("realm"))?,
+            nonce: p.get("nonce").cloned().ok_or(DigestError::Missing("nonce"))?,
             opaque: p.get("opaque").cloned(),
             qop: p
                 .get("qop")
@@ -130,9 +124,7 @@ impl Challenge {
                         .collect()
                 })
                 .unwrap_or_default(),
-            stale: p
-                .get("stale")
-                .is_some_and(|s| s.eq_ignore_ascii_case("true")),
+            stale: p.get("stale").is_some_and(|s| s.eq_ignore_ascii_case("true")),
             algorithm: p.get("algorithm").cloned(),
         })
     }
@@ -154,10 +146,7 @@ impl Challenge {
 }
 
 /// Computes the Digest `response` (qop `auth`, or RFC 2069 when `qop` is `None`).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "mirrors the RFC's inputs one to one"
-)]
+#[expect(clippy::too_many_arguments, reason = "mirrors the RFC's inputs one to one")]
 pub fn compute_response(
     user: &str,
     realm: &str,
@@ -277,9 +266,7 @@ pub fn authorization_header(
     cnonce: &str,
 ) -> String {
     let qop = if c.qop.is_empty() { None } else { Some("auth") };
-    let response = compute_response(
-        user, &c.realm, password, method, uri, &c.nonce, nc, cnonce, qop,
-    );
+    let response = compute_response(user, &c.realm, password, method, uri, &c.nonce, nc, cnonce, qop);
     let mut s = format!(
         "Digest username=\"{user}\", realm=\"{}\", nonce=\"{}\", uri=\"{uri}\", response=\"{response}\"",
         c.realm, c.nonce
@@ -363,18 +350,9 @@ impl DigestServer {
     }
 
     /// Verifies an `Authorization` header for `method`; `password_of` looks up a user's password.
-    pub fn verify(
-        &self,
-        header: &str,
-        method: &str,
-        password_of: impl Fn(&str) -> Option<String>,
-    ) -> Verification {
+    pub fn verify(&self, header: &str, method: &str, password_of: impl Fn(&str) -> Option<String>) -> Verification {
         let h = header.trim();
-        let Some(rest) = h
-            .get(..6)
-            .filter(|p| p.eq_ignore_ascii_case("digest"))
-            .map(|_| &h[6..])
-        else {
+        let Some(rest) = h.get(..6).filter(|p| p.eq_ignore_ascii_case("digest")).map(|_| &h[6..]) else {
             return Verification::Denied;
         };
         let p = parse_params(rest);
@@ -454,10 +432,8 @@ mod tests {
         assert_eq!(c.realm, "Digest:34BF4B5A0561F95248F58509A406E046");
         assert_eq!(c.qop, vec!["auth"]);
         assert!(!c.stale);
-        let c2 = Challenge::parse(
-            r#"Digest realm="Digest:X", nonce="n", stale="true", qop="auth-int, auth""#,
-        )
-        .expect("parses");
+        let c2 = Challenge::parse(r#"Digest realm="Digest:X", nonce="n", stale="true", qop="auth-int, auth""#)
+            .expect("parses");
         assert!(c2.stale);
         assert_eq!(c2.qop, vec!["auth-int", "auth"]);
         assert_eq!(Challenge::parse("Negotiate"), Err(DigestError::NotDigest));
@@ -476,14 +452,8 @@ mod tests {
         let a1 = s.authorization("POST", "/wsman").expect("header");
         let a2 = s.authorization("POST", "/wsman").expect("header");
         assert!(a1.contains("nc=00000001") && a2.contains("nc=00000002"));
-        assert_eq!(
-            server.verify(&a1, "POST", pw),
-            Verification::Ok("admin".into())
-        );
-        assert_eq!(
-            server.verify(&a2, "POST", pw),
-            Verification::Ok("admin".into())
-        );
+        assert_eq!(server.verify(&a1, "POST", pw), Verification::Ok("admin".into()));
+        assert_eq!(server.verify(&a2, "POST", pw), Verification::Ok("admin".into()));
         server.expire_all();
         assert_eq!(server.verify(&a2, "POST", pw), Verification::Stale);
         let mut bad = DigestSession::new("admin", "wrong");

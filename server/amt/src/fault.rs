@@ -62,9 +62,7 @@ impl FaultSubcode {
             (ns::WSMAN, "InternalError") => InternalError,
             (ns::WSMAN, "TimedOut") => TimedOut,
             (ns::WSMAN, "UnsupportedFeature") => UnsupportedFeature,
-            (ns::ADDRESSING, "MessageInformationHeaderRequired") => {
-                MessageInformationHeaderRequired
-            }
+            (ns::ADDRESSING, "MessageInformationHeaderRequired") => MessageInformationHeaderRequired,
             (ns::SOAP, "MustUnderstand") => MustUnderstand,
             (n, l) => Other(n.to_owned(), l.to_owned()),
         }
@@ -86,9 +84,7 @@ impl FaultSubcode {
             InternalError => (ns::WSMAN, "InternalError"),
             TimedOut => (ns::WSMAN, "TimedOut"),
             UnsupportedFeature => (ns::WSMAN, "UnsupportedFeature"),
-            MessageInformationHeaderRequired => {
-                (ns::ADDRESSING, "MessageInformationHeaderRequired")
-            }
+            MessageInformationHeaderRequired => (ns::ADDRESSING, "MessageInformationHeaderRequired"),
             MustUnderstand => (ns::SOAP, "MustUnderstand"),
             Other(n, l) => (n, l),
         }
@@ -102,13 +98,9 @@ impl fmt::Display for FaultSubcode {
             DestinationUnreachable => {
                 "no such instance on the device (the selectors match nothing, or the device does not support this class)"
             }
-            InvalidRepresentation => {
-                "the device rejected the data sent (invalid or missing values)"
-            }
+            InvalidRepresentation => "the device rejected the data sent (invalid or missing values)",
             QuotaLimit => "the device is busy or a table on it is full",
-            AccessDenied => {
-                "access denied: the account lacks the rights (realm) for this operation"
-            }
+            AccessDenied => "access denied: the account lacks the rights (realm) for this operation",
             ActionNotSupported => "the device does not support this operation",
             InvalidSelectors => "the instance keys (selectors) are wrong or incomplete",
             InvalidParameter => "a parameter has an invalid value",

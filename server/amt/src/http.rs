@@ -34,10 +34,7 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// First header value with this (lower-case) name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// All values of a header.
@@ -116,9 +113,7 @@ async fn read_line<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> Result<String,
 }
 
 /// Reads one HTTP/1.x response from a buffered stream.
-pub async fn read_response<R: AsyncRead + Unpin>(
-    r: &mut BufReader<R>,
-) -> Result<HttpResponse, HttpError> {
+pub async fn read_response<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> Result<HttpResponse, HttpError> {
     let status_line = read_line(r).await?;
     let mut parts = status_line.splitn(3, ' ');
     let version = parts.next().unwrap_or_default();
@@ -178,16 +173,9 @@ pub async fn read_response<R: AsyncRead + Unpin>(
         body.resize(len, 0);
         r.read_exact(&mut body).await?;
     } else if status != 204 && status != 304 && status >= 200 {
-        (&mut *r)
-            .take(MAX_BODY as u64)
-            .read_to_end(&mut body)
-            .await?;
+        (&mut *r).take(MAX_BODY as u64).read_to_end(&mut body).await?;
     }
-    Ok(HttpResponse {
-        status,
-        headers,
-        body,
-    })
+    Ok(HttpResponse { status, headers, body })
 }
 
 #[cfg(test)]
@@ -203,18 +191,11 @@ mod tests {
         assert_eq!(a.body, b"hello world");
         assert!(a.header("server").is_some_and(|s| s.contains("15.0.23")));
         let b = read_response(&mut r).await.expect("second");
-        assert_eq!(
-            (b.status, b.body.as_slice(), b.wants_close()),
-            (401, &b"abc"[..], true)
-        );
-        assert!(matches!(
-            read_response(&mut r).await,
-            Err(HttpError::Closed)
-        ));
+        assert_eq!((b.status, b.body.as_slice(), b.wants_close()), (401, &b"abc"[..], true));
+        assert!(matches!(read_response(&mut r).await, Err(HttpError::Closed)));
         let mut bad = BufReader::new(&b"SSH-2.0\r\n\r\n"[..]);
         assert!(read_response(&mut bad).await.is_err());
-        let mut bad =
-            BufReader::new(&b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"[..]);
+        let mut bad = BufReader::new(&b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"[..]);
         assert!(read_response(&mut bad).await.is_err());
     }
 }

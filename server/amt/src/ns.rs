@@ -18,8 +18,7 @@ pub const EVENTING: &str = "http://schemas.xmlsoap.org/ws/2004/08/eventing";
 /// WS-Trust (2005/02), declared by AMT in every response.
 pub const TRUST: &str = "http://schemas.xmlsoap.org/ws/2005/02/trust";
 /// WS-Security extension, declared by AMT in every response.
-pub const WSSE: &str =
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
+pub const WSSE: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
 /// WS-CIM binding.
 pub const CIMBINDING: &str = "http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd";
 /// WS-CIM common types (`Datetime`).
@@ -85,10 +84,7 @@ mod tests {
     #[test]
     fn uri_round_trip() {
         let u = resource_uri("CIM_Chassis");
-        assert_eq!(
-            u,
-            "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_Chassis"
-        );
+        assert_eq!(u, "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_Chassis");
         assert_eq!(class_name(&u), "CIM_Chassis");
         assert_eq!(
             resource_uri("IPS_OptInService"),

@@ -131,9 +131,6 @@ mod tests {
         assert_eq!(Realm::from_value(99).to_string(), "Unknown (99)");
         assert_eq!("3".parse::<Realm>().ok(), Some(Realm::PtAdministration));
         assert_eq!(Realm::assignable().count(), 21);
-        assert_eq!(
-            AccessPermission::from_value(2),
-            AccessPermission::LocalAndNetwork
-        );
+        assert_eq!(AccessPermission::from_value(2), AccessPermission::LocalAndNetwork);
     }
 }

@@ -169,31 +169,14 @@ impl AuthData {
     }
 
     /// Type 4 full request with the computed response (see [`crate::digest::redirection_response`]).
-    pub fn digest_response(
-        user: &str,
-        password: &str,
-        realm: &str,
-        nonce: &str,
-        cnonce: &str,
-        nc: &str,
-    ) -> Self {
-        let response =
-            crate::digest::redirection_response(user, realm, password, nonce, nc, cnonce, "auth");
+    pub fn digest_response(user: &str, password: &str, realm: &str, nonce: &str, cnonce: &str, nc: &str) -> Self {
+        let response = crate::digest::redirection_response(user, realm, password, nonce, nc, cnonce, "auth");
         AuthData::Digest {
             auth_type: 4,
-            fields: [
-                user,
-                realm,
-                nonce,
-                "/RedirectionService",
-                cnonce,
-                nc,
-                &response,
-                "auth",
-            ]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
+            fields: [user, realm, nonce, "/RedirectionService", cnonce, nc, &response, "auth"]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
         }
     }
 }
@@ -389,11 +372,7 @@ impl Message {
                 v.extend_from_slice(&data[..n]);
                 v
             }
-            Message::SolControls {
-                seq,
-                control,
-                status,
-            } => {
+            Message::SolControls { seq, control, status } => {
                 let mut v = hdr8(0x29, *seq);
                 v.push(*control);
                 v.push(*status);
@@ -475,10 +454,7 @@ pub fn decode(buf: &[u8], dir: Direction) -> Result<Option<(Message, usize)>, Re
             let m = if t == 0x13 {
                 Message::AuthenticateSession(auth)
             } else {
-                Message::AuthenticateSessionReply {
-                    status: buf[1],
-                    auth,
-                }
+                Message::AuthenticateSessionReply { status: buf[1], auth }
             };
             (m, 9 + len)
         }
@@ -507,13 +483,7 @@ pub fn decode(buf: &[u8], dir: Direction) -> Result<Option<(Message, usize)>, Re
             }
             let mut rest = [0u8; 21];
             rest.copy_from_slice(&buf[2..23]);
-            (
-                Message::StartSolReply {
-                    status: buf[1],
-                    rest,
-                },
-                23,
-            )
+            (Message::StartSolReply { status: buf[1], rest }, 23)
         }
         (0x27, Direction::ToDevice) => {
             if need(14) {
@@ -547,15 +517,9 @@ pub fn decode(buf: &[u8], dir: Direction) -> Result<Option<(Message, usize)>, Re
             }
             let data = buf[10..n].to_vec();
             let m = if t == 0x28 {
-                Message::SolDataToHost {
-                    seq: seq(buf),
-                    data,
-                }
+                Message::SolDataToHost { seq: seq(buf), data }
             } else {
-                Message::SolDataFromHost {
-                    seq: seq(buf),
-                    data,
-                }
+                Message::SolDataFromHost { seq: seq(buf), data }
             };
             (m, n)
         }
@@ -587,10 +551,7 @@ pub struct Decoder {
 impl Decoder {
     /// A decoder for one direction.
     pub fn new(dir: Direction) -> Self {
-        Decoder {
-            dir,
-            buf: Vec::new(),
-        }
+        Decoder { dir, buf: Vec::new() }
     }
 
     /// Appends received bytes.

@@ -70,9 +70,7 @@ impl Sid {
         if b.len() != 8 + 4 * count {
             return Err(SidError::BadLength(b.len()));
         }
-        let authority = b[2..8]
-            .iter()
-            .fold(0u64, |acc, x| (acc << 8) | u64::from(*x));
+        let authority = b[2..8].iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x));
         let sub_authorities = b[8..]
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -143,10 +141,7 @@ impl FromStr for Sid {
 
     fn from_str(s: &str) -> Result<Self, SidError> {
         let bad = || SidError::BadString(s.to_owned());
-        let rest = s
-            .strip_prefix("S-")
-            .or_else(|| s.strip_prefix("s-"))
-            .ok_or_else(bad)?;
+        let rest = s.strip_prefix("S-").or_else(|| s.strip_prefix("s-")).ok_or_else(bad)?;
         let mut parts = rest.split('-');
         let revision: u8 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
         let auth = parts.next().ok_or_else(bad)?;
@@ -184,10 +179,7 @@ mod tests {
     #[test]
     fn intel_example() {
         let sid = Sid::from_base64("AQUAAAAAAAUVAAAAVcoTQfagZTk1F8IXVgQAAA==").expect("decodes");
-        assert_eq!(
-            sid.to_string(),
-            "S-1-5-21-1091816021-962961654-398595893-1110"
-        );
+        assert_eq!(sid.to_string(), "S-1-5-21-1091816021-962961654-398595893-1110");
         assert_eq!(sid.to_base64(), "AQUAAAAAAAUVAAAAVcoTQfagZTk1F8IXVgQAAA==");
         assert_eq!(sid.rid(), Some(1110));
         let back: Sid = sid.to_string().parse().expect("parses");

@@ -185,10 +185,7 @@ mod tests {
             "the device requires user consent (a code shown on its screen) before this action (code 2081)"
         );
         assert_eq!(PtStatus::from_code(0x80A), PtStatus::Duplicate);
-        assert_eq!(
-            PtStatus::from_code(9999).to_string(),
-            "an unknown error (code 9999)"
-        );
+        assert_eq!(PtStatus::from_code(9999).to_string(), "an unknown error (code 9999)");
         assert_eq!(CimStatus::from_code(4097).code(), 4097);
         assert!(matches!(
             ReturnCode::for_class("CIM_BootService", 2),

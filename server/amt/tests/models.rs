@@ -64,10 +64,7 @@ fn software_identity_version() {
 #[test]
 fn inventory() {
     let p: ComputerSystemPackage = get("cim/computer/systempackage/get.xml");
-    assert_eq!(
-        p.platform_guid.as_deref(),
-        Some("13AEE355D2BFBB6117A088AEDD7037EA")
-    );
+    assert_eq!(p.platform_guid.as_deref(), Some("13AEE355D2BFBB6117A088AEDD7037EA"));
     assert_eq!(
         p.platform_guid_display().as_deref(),
         Some("55e3ae13-bfd2-61bb-17a0-88aedd7037ea")
@@ -103,10 +100,7 @@ fn inventory() {
 fn provisioning() {
     let h: HostBasedSetupService = get("ips/hostbasedsetup/get.xml");
     assert_eq!(h.current_control_mode, Some(ControlMode::Admin));
-    assert_eq!(
-        h.allowed_control_modes,
-        vec![ControlMode::Admin, ControlMode::Client]
-    );
+    assert_eq!(h.allowed_control_modes, vec![ControlMode::Admin, ControlMode::Client]);
     let s: SetupAndConfigurationService = get("amt/setupandconfiguration/get.xml");
     assert_eq!(s.provisioning_state, Some(ProvisioningState::Post));
     assert_eq!(s.provisioning_mode, Some(ProvisioningMode::Admin));
@@ -131,8 +125,7 @@ fn power() {
     let c: PowerManagementCapabilities = get("cim/power/capabilities/get.xml");
     assert_eq!(c.power_states_supported.len(), 7);
     let out = env("cim/power/managementservice/requestpowerstatechange.xml");
-    let r = ReturnOnly::from_element(out.method_output("RequestPowerStateChange").expect("out"))
-        .expect("ok");
+    let r = ReturnOnly::from_element(out.method_output("RequestPowerStateChange").expect("out")).expect("ok");
     assert_eq!(r.return_value, Some(0));
 }
 
@@ -151,11 +144,7 @@ fn boot() {
     assert!(pxe.contains("Intel(r) AMT: Force PXE Boot"));
     let none = change_boot_order(BootSource::None).to_xml(3);
     assert!(none.contains("<h:ChangeBootOrder_INPUT xmlns:h=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_BootConfigSetting\"></h:ChangeBootOrder_INPUT>"));
-    assert!(
-        set_boot_config_role()
-            .to_xml(4)
-            .contains("<h:Role>1</h:Role>")
-    );
+    assert!(set_boot_config_role().to_xml(4).contains("<h:Role>1</h:Role>"));
     // The fixture's Action lacks the "Response" suffix; the output is still found.
     let e = env("cim/boot/service/setbootconfigrole.xml");
     assert!(e.method_output("SetBootConfigRole").is_ok());
@@ -181,8 +170,7 @@ fn redirection_and_opt_in() {
 #[test]
 fn logs() {
     let e = env("amt/messagelog/getrecords.xml");
-    let out =
-        GetRecordsOutput::from_element(e.method_output("GetRecords").expect("out")).expect("ok");
+    let out = GetRecordsOutput::from_element(e.method_output("GetRecords").expect("out")).expect("ok");
     assert_eq!(out.no_more_records, Some(true));
     assert_eq!(out.record_array.len(), 3);
     let r = EventRecord::from_base64(&out.record_array[0]).expect("record");
@@ -231,19 +219,12 @@ fn kerberos_settings() {
     let k: KerberosSettingData = get("amt/kerberos/get.xml");
     assert_eq!(k.krb_enabled, Some(false));
     assert_eq!(k.supported_encryption_algorithms, vec![0, 1, 2]);
-    assert_eq!(
-        k.instance_id.as_deref(),
-        Some(KerberosSettingData::INSTANCE_ID)
-    );
+    assert_eq!(k.instance_id.as_deref(), Some(KerberosSettingData::INSTANCE_ID));
     let mut k2 = k.clone();
     k2.krb_enabled = Some(true);
     k2.realm_name = Some("LAB.EXAMPLE".into());
     let xml = k2.put_request().to_xml(9);
-    assert!(
-        xml.contains(
-            "<w:Selector Name=\"InstanceID\">Intel (r) AMT: Kerberos Settings</w:Selector>"
-        )
-    );
+    assert!(xml.contains("<w:Selector Name=\"InstanceID\">Intel (r) AMT: Kerberos Settings</w:Selector>"));
     assert!(xml.contains("<r:KrbEnabled>true</r:KrbEnabled>"));
 }
 
@@ -267,9 +248,7 @@ fn acl() {
     assert_eq!(entry.realms, vec![Realm::LocalUn]);
     assert!(matches!(entry.user, AclUser::Digest { ref username, .. } if username == "$$uns"));
 
-    let sid: amt::Sid = "S-1-5-21-1091816021-962961654-398595893-1110"
-        .parse()
-        .expect("sid");
+    let sid: amt::Sid = "S-1-5-21-1091816021-962961654-398595893-1110".parse().expect("sid");
     let krb = AclEntry {
         user: AclUser::Kerberos(sid),
         access: AccessPermission::LocalAndNetwork,
@@ -285,20 +264,13 @@ fn acl() {
         access: AccessPermission::NetworkOnly,
         realms: vec![Realm::Redirection],
     };
-    let xml =
-        update_user_acl_entry_ex(7, &dig, "Digest:F3EB554784E729164447A89F60B641C5").to_xml(2);
-    assert!(xml.contains(
-        "<h:Handle>7</h:Handle><h:DigestUsername>ops</h:DigestUsername><h:DigestPassword>"
-    ));
+    let xml = update_user_acl_entry_ex(7, &dig, "Digest:F3EB554784E729164447A89F60B641C5").to_xml(2);
+    assert!(xml.contains("<h:Handle>7</h:Handle><h:DigestUsername>ops</h:DigestUsername><h:DigestPassword>"));
     assert_eq!(
         digest_password("ops", "Digest:F3EB554784E729164447A89F60B641C5", "P@ssw0rd").len(),
         24
     );
-    assert!(
-        remove_user_acl_entry(7)
-            .to_xml(3)
-            .contains("RemoveUserAclEntry_INPUT")
-    );
+    assert!(remove_user_acl_entry(7).to_xml(3).contains("RemoveUserAclEntry_INPUT"));
 }
 
 #[test]
@@ -315,7 +287,10 @@ fn get_request_matches_documented_envelope() {
     let with_sel = Request::get("AMT_GeneralSettings")
         .selector("InstanceID", "x&y")
         .to_xml(1);
-    assert!(with_sel.contains("<w:SelectorSet><w:Selector Name=\"InstanceID\">x&amp;y</w:Selector></w:SelectorSet></Header>"));
+    assert!(
+        with_sel
+            .contains("<w:SelectorSet><w:Selector Name=\"InstanceID\">x&amp;y</w:Selector></w:SelectorSet></Header>")
+    );
     let pull = Request::pull("CIM_SoftwareIdentity", "DD020000").to_xml(3);
     assert!(pull.contains("<Pull xmlns=\"http://schemas.xmlsoap.org/ws/2004/09/enumeration\"><EnumerationContext>DD020000</EnumerationContext><MaxElements>999</MaxElements><MaxCharacters>99999</MaxCharacters></Pull>"));
 }
@@ -341,16 +316,12 @@ fn device_get_response_round_trip_and_layout() {
     assert_eq!(prefix_decls(&xml), prefix_decls(&fixture_xml));
     let env = Envelope::parse(&xml).expect("parses");
     assert_eq!(env.header.relates_to.as_deref(), Some("1"));
-    assert_eq!(
-        env.header.message_id,
-        "uuid:00000000-8086-8086-8086-0000000002E4"
-    );
+    assert_eq!(env.header.message_id, "uuid:00000000-8086-8086-8086-0000000002E4");
     assert_eq!(
         env.header.action,
         "http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse"
     );
-    let back =
-        BiosElement::read(env.instance(&BiosElement::resource_uri()).expect("i")).expect("m");
+    let back = BiosElement::read(env.instance(&BiosElement::resource_uri()).expect("i")).expect("m");
     assert_eq!(back, fixture);
 }
 
@@ -380,10 +351,7 @@ fn device_pull_and_method_round_trip() {
     assert_eq!(prefix_decls(&xml), prefix_decls(&fixture_xml));
     let res = Envelope::parse(&xml).expect("p").pull_result().expect("r");
     assert!(res.end_of_sequence);
-    assert_eq!(
-        AssociatedPowerManagementService::read(&res.items[0]).expect("m"),
-        a
-    );
+    assert_eq!(AssociatedPowerManagementService::read(&res.items[0]).expect("m"), a);
 
     // Request -> device parse -> method response -> client parse.
     let req_xml = request_power_state_change(PowerState::MasterBusReset).to_xml(42);
@@ -392,32 +360,18 @@ fn device_pull_and_method_round_trip() {
     let props = req.properties();
     assert_eq!(props.get("PowerState"), Some("10"));
     let reply = req.reply();
-    let out = device::return_value_response(
-        &ids,
-        &reply,
-        "CIM_PowerManagementService",
-        "RequestPowerStateChange",
-        0,
-    );
+    let out = device::return_value_response(&ids, &reply, "CIM_PowerManagementService", "RequestPowerStateChange", 0);
     let env = Envelope::parse(&out).expect("p");
     assert_eq!(env.header.relates_to.as_deref(), Some("42"));
-    assert!(
-        env.header
-            .action
-            .ends_with("RequestPowerStateChangeResponse")
-    );
+    assert!(env.header.action.ends_with("RequestPowerStateChangeResponse"));
     assert_eq!(
-        amt::wsman::parse::return_value(env.method_output("RequestPowerStateChange").expect("o"))
-            .expect("rv"),
+        amt::wsman::parse::return_value(env.method_output("RequestPowerStateChange").expect("o")).expect("rv"),
         0
     );
 
     let en = device::enumerate_response(&ids, &reply, "DD020000-0000-0000-0000-000000000000");
     assert_eq!(
-        Envelope::parse(&en)
-            .expect("p")
-            .enumeration_context()
-            .expect("ctx"),
+        Envelope::parse(&en).expect("p").enumeration_context().expect("ctx"),
         "DD020000-0000-0000-0000-000000000000"
     );
 }

@@ -123,29 +123,16 @@ fn digest_type4_response_is_verifiable() {
     };
     assert_eq!(fields.len(), 8);
     assert_eq!(fields[3], "/RedirectionService");
-    let expect = amt::digest::redirection_response(
-        "admin",
-        "Digest:ABC",
-        "pw",
-        "nonce",
-        "00000002",
-        &fields[4],
-        "auth",
-    );
+    let expect =
+        amt::digest::redirection_response("admin", "Digest:ABC", "pw", "nonce", "00000002", &fields[4], "auth");
     assert_eq!(fields[6], expect);
 }
 
 #[test]
 fn garbage_is_an_error_never_a_panic() {
-    assert_eq!(
-        decode(&[0xEE], Direction::ToDevice),
-        Err(RedirError::UnknownType(0xEE))
-    );
+    assert_eq!(decode(&[0xEE], Direction::ToDevice), Err(RedirError::UnknownType(0xEE)));
     assert!(matches!(
-        decode(
-            &[0x13, 0, 0, 0, 4, 0xFF, 0xFF, 0xFF, 0xFF],
-            Direction::ToDevice
-        ),
+        decode(&[0x13, 0, 0, 0, 4, 0xFF, 0xFF, 0xFF, 0xFF], Direction::ToDevice),
         Err(RedirError::TooLong(_))
     ));
     assert_eq!(

@@ -29,11 +29,7 @@ pub fn parse_params(s: &str) -> Vec<(String, String)> {
     let mut rest = s.trim();
     while !rest.is_empty() {
         let Some(eq) = rest.find('=') else { break };
-        let key = rest[..eq]
-            .trim()
-            .trim_start_matches(',')
-            .trim()
-            .to_ascii_lowercase();
+        let key = rest[..eq].trim().trim_start_matches(',').trim().to_ascii_lowercase();
         rest = rest[eq + 1..].trim_start();
         let value;
         if let Some(r) = rest.strip_prefix('"') {
@@ -113,20 +109,13 @@ impl Credentials {
     pub fn verify(&self, ha1_hex: &str, method: &str) -> bool {
         let ha2 = md5_hex(format!("{method}:{}", self.uri).as_bytes());
         let expected = match self.qop.as_deref() {
-            Some("auth") => md5_hex(
-                format!(
-                    "{ha1_hex}:{}:{}:{}:auth:{ha2}",
-                    self.nonce, self.nc, self.cnonce
-                )
-                .as_bytes(),
-            ),
+            Some("auth") => {
+                md5_hex(format!("{ha1_hex}:{}:{}:{}:auth:{ha2}", self.nonce, self.nc, self.cnonce).as_bytes())
+            }
             Some(_) => return false,
             None => md5_hex(format!("{ha1_hex}:{}:{ha2}", self.nonce).as_bytes()),
         };
-        constant_time_eq(
-            expected.as_bytes(),
-            self.response.to_ascii_lowercase().as_bytes(),
-        )
+        constant_time_eq(expected.as_bytes(), self.response.to_ascii_lowercase().as_bytes())
     }
 }
 
@@ -159,9 +148,7 @@ pub struct NonceIssuer {
 impl NonceIssuer {
     /// A new issuer with a random secret.
     pub fn new() -> NonceIssuer {
-        NonceIssuer {
-            secret: rand::random(),
-        }
+        NonceIssuer { secret: rand::random() }
     }
 
     fn tag(&self, ts: u32) -> [u8; 16] {
@@ -239,18 +226,14 @@ mod tests {
         let nonce = issuer.issue(1000);
         assert_eq!(nonce.len(), 24);
         let ch = challenge("Digest:ABC", &nonce, false);
-        let auth =
-            authorization("admin", "pw", &ch["Digest ".len()..], "POST", "/wsman", 1).unwrap();
+        let auth = authorization("admin", "pw", &ch["Digest ".len()..], "POST", "/wsman", 1).unwrap();
         let creds = Credentials::parse(&auth["Digest ".len()..]).unwrap();
         assert_eq!(creds.username, "admin");
         assert_eq!(issuer.check(&creds.nonce, 1010, 300), NonceCheck::Valid);
         assert_eq!(issuer.check(&creds.nonce, 2000, 300), NonceCheck::Stale);
         assert!(creds.verify(&ha1_hex("admin", "Digest:ABC", "pw"), "POST"));
         assert!(!creds.verify(&ha1_hex("admin", "Digest:ABC", "bad"), "POST"));
-        assert_eq!(
-            NonceIssuer::new().check(&nonce, 1000, 300),
-            NonceCheck::Invalid
-        );
+        assert_eq!(NonceIssuer::new().check(&nonce, 1000, 300), NonceCheck::Invalid);
     }
 
     #[test]

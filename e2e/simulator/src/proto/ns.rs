@@ -9,8 +9,7 @@ pub const WSMAN: &str = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd";
 /// WS-Trust, declared by AMT in every response.
 pub const TRUST: &str = "http://schemas.xmlsoap.org/ws/2005/02/trust";
 /// WS-Security, declared by AMT in every response.
-pub const WSSE: &str =
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
+pub const WSSE: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
 /// WS-CIM binding.
 pub const CIMBINDING: &str = "http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd";
 /// WS-Enumeration (2004/09).

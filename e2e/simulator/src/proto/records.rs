@@ -92,10 +92,7 @@ impl AuditRecord {
                 out.push(0);
                 push_short_str(&mut out, user.as_bytes());
             }
-            Initiator::Kerberos {
-                sid,
-                user_in_domain,
-            } => {
+            Initiator::Kerberos { sid, user_in_domain } => {
                 out.push(1);
                 out.extend_from_slice(&user_in_domain.to_be_bytes());
                 push_short_str(&mut out, &sid::to_binary(sid).unwrap_or_default());
@@ -165,10 +162,7 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], RecordError> {
-        let s = self
-            .b
-            .get(self.pos..self.pos + n)
-            .ok_or(RecordError::Truncated)?;
+        let s = self.b.get(self.pos..self.pos + n).ok_or(RecordError::Truncated)?;
         self.pos += n;
         Ok(s)
     }
@@ -262,9 +256,7 @@ mod tests {
 
     #[test]
     fn decodes_captured_audit_record() {
-        let b = B64
-            .decode("ABMAAAI/9M1uAgAQAAwAAAAoBZkADAAAACQFlA==")
-            .unwrap();
+        let b = B64.decode("ABMAAAI/9M1uAgAQAAwAAAAoBZkADAAAACQFlA==").unwrap();
         let r = AuditRecord::decode(&b).unwrap();
         assert_eq!(r.event_number(), 1900);
         assert_eq!(r.initiator, Initiator::Local);

@@ -71,10 +71,7 @@ impl Request {
 
     /// A selector value by name.
     pub fn selector(&self, name: &str) -> Option<&str> {
-        self.selectors
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.selectors.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -82,12 +79,7 @@ fn selectors_of(set: &Element) -> Vec<(String, String)> {
     set.children
         .iter()
         .filter(|s| s.name == "Selector")
-        .map(|s| {
-            (
-                s.attr("Name").unwrap_or_default().to_string(),
-                s.text.clone(),
-            )
-        })
+        .map(|s| (s.attr("Name").unwrap_or_default().to_string(), s.text.clone()))
         .collect()
 }
 
@@ -106,31 +98,19 @@ impl Epr {
         let rp = el.child_local("ReferenceParameters")?;
         Some(Epr {
             resource_uri: rp.text_local("ResourceURI").unwrap_or_default().to_string(),
-            selectors: rp
-                .child_local("SelectorSet")
-                .map(selectors_of)
-                .unwrap_or_default(),
+            selectors: rp.child_local("SelectorSet").map(selectors_of).unwrap_or_default(),
         })
     }
 
     /// A selector value by name.
     pub fn selector(&self, name: &str) -> Option<&str> {
-        self.selectors
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.selectors.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
 /// Builds a request envelope in the compact form MeshCommander and go-wsman-messages send
 /// (used by the simulator's own client, tests and benchmarks).
-pub fn build(
-    action: &str,
-    resource_uri: &str,
-    message_id: u64,
-    selectors: &[(&str, &str)],
-    body: &str,
-) -> String {
+pub fn build(action: &str, resource_uri: &str, message_id: u64, selectors: &[(&str, &str)], body: &str) -> String {
     use super::xml::escape;
     let mut sel = String::new();
     if !selectors.is_empty() {

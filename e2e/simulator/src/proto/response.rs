@@ -93,9 +93,7 @@ impl Instance {
     }
 
     fn has_datetime(&self) -> bool {
-        self.props
-            .iter()
-            .any(|(_, v)| matches!(v, Value::Datetime(_)))
+        self.props.iter().any(|(_, v)| matches!(v, Value::Datetime(_)))
     }
 }
 
@@ -128,9 +126,7 @@ fn write_props(out: &mut String, p: &str, common: &str, props: &[(String, Value)
                         escape(v)
                     ));
                 }
-                out.push_str(&format!(
-                    "</c:SelectorSet></b:ReferenceParameters></{p}:{name}>"
-                ));
+                out.push_str(&format!("</c:SelectorSet></b:ReferenceParameters></{p}:{name}>"));
             }
             Value::Empty => out.push_str(&format!("<{p}:{name}/>")),
         }
@@ -139,10 +135,7 @@ fn write_props(out: &mut String, p: &str, common: &str, props: &[(String, Value)
 
 /// Formats AMT's MessageID from a counter: `uuid:00000000-8086-8086-8086-%012X`.
 pub fn message_id(counter: u64) -> String {
-    format!(
-        "uuid:00000000-8086-8086-8086-{:012X}",
-        counter & 0xFFFF_FFFF_FFFF
-    )
+    format!("uuid:00000000-8086-8086-8086-{:012X}", counter & 0xFFFF_FFFF_FFFF)
 }
 
 /// Formats an enumeration context the way AMT does (`DD020000-0000-0000-0000-000000000000`:
@@ -216,20 +209,11 @@ impl Reply<'_> {
 
     /// A method response: action `URI/MethodResponse`, body `<g:Method_OUTPUT>`.
     pub fn method(&self, method: &str, outputs: &[(String, Value)]) -> String {
-        self.method_with_action(
-            method,
-            &format!("{}/{method}Response", self.resource_uri),
-            outputs,
-        )
+        self.method_with_action(method, &format!("{}/{method}Response", self.resource_uri), outputs)
     }
 
     /// A method response with an explicit action (for firmware quirks).
-    pub fn method_with_action(
-        &self,
-        method: &str,
-        action: &str,
-        outputs: &[(String, Value)],
-    ) -> String {
+    pub fn method_with_action(&self, method: &str, action: &str, outputs: &[(String, Value)]) -> String {
         let mut out = String::with_capacity(1024);
         self.open(&mut out, self.resource_uri, None, None, action);
         out.push_str(&format!("<g:{method}_OUTPUT>"));
@@ -274,9 +258,7 @@ impl Reply<'_> {
         }
         out.push_str("</g:Items>");
         match next {
-            Some(ctx) => out.push_str(&format!(
-                "<g:EnumerationContext>{ctx}</g:EnumerationContext>"
-            )),
+            Some(ctx) => out.push_str(&format!("<g:EnumerationContext>{ctx}</g:EnumerationContext>")),
             None => out.push_str("<g:EndOfSequence></g:EndOfSequence>"),
         }
         out.push_str("</g:PullResponse>");
@@ -422,13 +404,7 @@ mod tests {
 
     #[test]
     fn counters_are_formatted_like_amt() {
-        assert_eq!(
-            message_id(0x2E4),
-            "uuid:00000000-8086-8086-8086-0000000002E4"
-        );
-        assert_eq!(
-            enumeration_context(0x2DD),
-            "DD020000-0000-0000-0000-000000000000"
-        );
+        assert_eq!(message_id(0x2E4), "uuid:00000000-8086-8086-8086-0000000002E4");
+        assert_eq!(enumeration_context(0x2DD), "DD020000-0000-0000-0000-000000000000");
     }
 }

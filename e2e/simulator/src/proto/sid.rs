@@ -18,10 +18,7 @@ pub fn to_binary(text: &str) -> Result<Vec<u8>, SidError> {
     if parts.next() != Some("S") {
         return Err(SidError::BadText);
     }
-    let rev: u8 = parts
-        .next()
-        .and_then(|p| p.parse().ok())
-        .ok_or(SidError::BadText)?;
+    let rev: u8 = parts.next().and_then(|p| p.parse().ok()).ok_or(SidError::BadText)?;
     let auth: u64 = parts
         .next()
         .and_then(|p| p.parse().ok())

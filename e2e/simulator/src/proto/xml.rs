@@ -64,9 +64,7 @@ impl Element {
                     };
                     for attr in e.attributes() {
                         let attr = attr.map_err(|e| XmlError::Malformed(e.to_string()))?;
-                        let value = attr
-                            .unescape_value()
-                            .map_err(|e| XmlError::Malformed(e.to_string()))?;
+                        let value = attr.unescape_value().map_err(|e| XmlError::Malformed(e.to_string()))?;
                         el.attrs.push((
                             String::from_utf8_lossy(attr.key.local_name().as_ref()).into_owned(),
                             value.into_owned(),
@@ -105,12 +103,9 @@ impl Element {
                     let resolved = match r.resolve_char_ref() {
                         Ok(Some(c)) => c.to_string(),
                         Ok(None) => {
-                            let name =
-                                r.decode().map_err(|e| XmlError::Malformed(e.to_string()))?;
+                            let name = r.decode().map_err(|e| XmlError::Malformed(e.to_string()))?;
                             quick_xml::escape::resolve_predefined_entity(&name)
-                                .ok_or_else(|| {
-                                    XmlError::Malformed(format!("unknown entity &{name};"))
-                                })?
+                                .ok_or_else(|| XmlError::Malformed(format!("unknown entity &{name};")))?
                                 .to_string()
                         }
                         Err(e) => return Err(XmlError::Malformed(e.to_string())),
@@ -162,10 +157,7 @@ impl Element {
 
     /// An attribute by local name.
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -180,7 +172,8 @@ mod tests {
 
     #[test]
     fn parses_namespaces_text_and_entities() {
-        let doc = r#"<?xml version="1.0"?><a:E xmlns:a="urn:x" xmlns="urn:d"><a:T k="v&amp;w">x &lt; y</a:T><U/></a:E>"#;
+        let doc =
+            r#"<?xml version="1.0"?><a:E xmlns:a="urn:x" xmlns="urn:d"><a:T k="v&amp;w">x &lt; y</a:T><U/></a:E>"#;
         let root = Element::parse(doc).unwrap();
         assert_eq!(root.ns, "urn:x");
         let t = root.child("urn:x", "T").unwrap();

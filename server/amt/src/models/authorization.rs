@@ -54,10 +54,7 @@ impl AclEntry {
             AclUser::Digest { username, password } => {
                 p = p.text("DigestUsername", username);
                 if let Some(pw) = password {
-                    p = p.text(
-                        "DigestPassword",
-                        digest_password(username, digest_realm, pw),
-                    );
+                    p = p.text("DigestPassword", digest_password(username, digest_realm, pw));
                 }
             }
             AclUser::Kerberos(sid) => p = p.text("KerberosUserSid", sid.to_base64()),
@@ -69,11 +66,7 @@ impl AclEntry {
 
 /// `AddUserAclEntryEx` (output [`AddUserAclEntryExOutput`]).
 pub fn add_user_acl_entry_ex(entry: &AclEntry, digest_realm: &str) -> Request {
-    Request::invoke(
-        AUTHORIZATION_SERVICE,
-        "AddUserAclEntryEx",
-        entry.to_input(digest_realm),
-    )
+    Request::invoke(AUTHORIZATION_SERVICE, "AddUserAclEntryEx", entry.to_input(digest_realm))
 }
 
 /// `UpdateUserAclEntryEx` (output [`crate::models::ReturnOnly`]).
@@ -167,9 +160,7 @@ impl UserAclEntryExOutput {
         };
         Some(AclEntry {
             user,
-            access: self
-                .access_permission
-                .unwrap_or(AccessPermission::NetworkOnly),
+            access: self.access_permission.unwrap_or(AccessPermission::NetworkOnly),
             realms: self.realms.clone(),
         })
     }

@@ -158,8 +158,7 @@ impl BootSettingData {
         for name in Self::READ_ONLY {
             p.remove(name);
         }
-        Request::put("AMT_BootSettingData", p)
-            .selector("InstanceID", "Intel(r) AMT:BootSettingData 0")
+        Request::put("AMT_BootSettingData", p).selector("InstanceID", "Intel(r) AMT:BootSettingData 0")
     }
 }
 
@@ -204,12 +203,10 @@ pub fn change_boot_order(source: BootSource) -> Request {
     if let Some(id) = source.instance_id() {
         input = input.epr(
             "Source",
-            EndpointReference::new("CIM_BootSourceSetting", &[("InstanceID", id)])
-                .with_address(crate::ns::ANONYMOUS),
+            EndpointReference::new("CIM_BootSourceSetting", &[("InstanceID", id)]).with_address(crate::ns::ANONYMOUS),
         );
     }
-    Request::invoke("CIM_BootConfigSetting", "ChangeBootOrder", input)
-        .selector("InstanceID", BOOT_CONFIG_SETTING_ID)
+    Request::invoke("CIM_BootConfigSetting", "ChangeBootOrder", input).selector("InstanceID", BOOT_CONFIG_SETTING_ID)
 }
 
 /// `CIM_BootService.SetBootConfigRole` with Role 1 (IsNextSingleUse), as MC and MAAS send.
@@ -220,10 +217,7 @@ pub fn set_boot_config_role() -> Request {
         Properties::new()
             .epr(
                 "BootConfigSetting",
-                EndpointReference::new(
-                    "CIM_BootConfigSetting",
-                    &[("InstanceID", BOOT_CONFIG_SETTING_ID)],
-                ),
+                EndpointReference::new("CIM_BootConfigSetting", &[("InstanceID", BOOT_CONFIG_SETTING_ID)]),
             )
             .text("Role", 1),
     )

@@ -48,8 +48,7 @@ impl KerberosSettingData {
 
     /// The Put request writing these settings.
     pub fn put_request(&self) -> Request {
-        Request::put("AMT_KerberosSettingData", self.to_properties())
-            .selector("InstanceID", Self::INSTANCE_ID)
+        Request::put("AMT_KerberosSettingData", self.to_properties()).selector("InstanceID", Self::INSTANCE_ID)
     }
 }
 

@@ -101,12 +101,10 @@ impl<T: Scalar> Field for Option<T> {
         match e.child(&e.ns, name) {
             None => Ok(None),
             Some(c) if c.is_nil() => Ok(None),
-            Some(c) => T::parse_text(&c.text)
-                .map(Some)
-                .ok_or_else(|| ParseError::BadValue {
-                    field: name.to_owned(),
-                    value: c.text.clone(),
-                }),
+            Some(c) => T::parse_text(&c.text).map(Some).ok_or_else(|| ParseError::BadValue {
+                field: name.to_owned(),
+                value: c.text.clone(),
+            }),
         }
     }
     fn write(&self, name: &str, p: &mut Properties) {
@@ -137,8 +135,7 @@ impl<T: Scalar> Field for Vec<T> {
 
 impl Field for Option<EndpointReference> {
     fn read(e: &Element, name: &str) -> Result<Self, ParseError> {
-        Ok(e.child(&e.ns, name)
-            .and_then(EndpointReference::from_element))
+        Ok(e.child(&e.ns, name).and_then(EndpointReference::from_element))
     }
     fn write(&self, name: &str, p: &mut Properties) {
         if let Some(v) = self {

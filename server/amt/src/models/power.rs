@@ -107,10 +107,7 @@ props_struct! {
         user_of_service: Option<EndpointReference> = "UserOfService",
     }
 }
-model!(
-    AssociatedPowerManagementService,
-    "CIM_AssociatedPowerManagementService"
-);
+model!(AssociatedPowerManagementService, "CIM_AssociatedPowerManagementService");
 
 props_struct! {
     /// `CIM_PowerManagementCapabilities`.
@@ -129,10 +126,7 @@ props_struct! {
         requested_power_states_supported: Vec<PowerState> = "RequestedPowerStatesSupported",
     }
 }
-model!(
-    PowerManagementCapabilities,
-    "CIM_PowerManagementCapabilities"
-);
+model!(PowerManagementCapabilities, "CIM_PowerManagementCapabilities");
 
 /// Class of the power service.
 pub const POWER_MANAGEMENT_SERVICE: &str = "CIM_PowerManagementService";
@@ -141,10 +135,7 @@ pub const POWER_MANAGEMENT_SERVICE: &str = "CIM_PowerManagementService";
 pub fn managed_system_epr() -> EndpointReference {
     EndpointReference::new(
         "CIM_ComputerSystem",
-        &[
-            ("CreationClassName", "CIM_ComputerSystem"),
-            ("Name", "ManagedSystem"),
-        ],
+        &[("CreationClassName", "CIM_ComputerSystem"), ("Name", "ManagedSystem")],
     )
     .with_address(crate::ns::ADDRESSING)
 }

@@ -51,12 +51,7 @@ num_enum! {
     }
 }
 
-scalar_enum!(
-    ControlMode,
-    ProvisioningState,
-    ProvisioningMode,
-    PasswordModel
-);
+scalar_enum!(ControlMode, ProvisioningState, ProvisioningMode, PasswordModel);
 
 props_struct! {
     /// `IPS_HostBasedSetupService`.
@@ -112,7 +107,4 @@ props_struct! {
         zero_touch_configuration_enabled: Option<bool> = "ZeroTouchConfigurationEnabled",
     }
 }
-model!(
-    SetupAndConfigurationService,
-    "AMT_SetupAndConfigurationService"
-);
+model!(SetupAndConfigurationService, "AMT_SetupAndConfigurationService");

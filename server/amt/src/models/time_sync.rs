@@ -53,9 +53,6 @@ pub fn set_high_accuracy_time_synch(ta0: u32, tm1: u32, tm2: u32) -> Request {
     Request::invoke(
         "AMT_TimeSynchronizationService",
         "SetHighAccuracyTimeSynch",
-        Properties::new()
-            .text("Ta0", ta0)
-            .text("Tm1", tm1)
-            .text("Tm2", tm2),
+        Properties::new().text("Ta0", ta0).text("Tm1", tm1).text("Tm2", tm2),
     )
 }

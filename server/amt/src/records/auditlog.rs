@@ -67,10 +67,7 @@ struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], AuditRecordError> {
         let end = self.pos.checked_add(n).ok_or(AuditRecordError::Truncated)?;
-        let s = self
-            .b
-            .get(self.pos..end)
-            .ok_or(AuditRecordError::Truncated)?;
+        let s = self.b.get(self.pos..end).ok_or(AuditRecordError::Truncated)?;
         self.pos = end;
         Ok(s)
     }
@@ -116,9 +113,7 @@ impl AuditRecord {
         let timestamp = c.u32()?;
         let mc_location_type = c.u8()?;
         let n = usize::from(c.u8()?);
-        let net_address = String::from_utf8_lossy(c.take(n)?)
-            .trim_end_matches('\0')
-            .to_owned();
+        let net_address = String::from_utf8_lossy(c.take(n)?).trim_end_matches('\0').to_owned();
         let n = usize::from(c.u8()?);
         let extended_data = c.take(n)?.to_vec();
         Ok(AuditRecord {
@@ -134,9 +129,7 @@ impl AuditRecord {
 
     /// Decodes one base64 `EventRecords` item.
     pub fn from_base64(s: &str) -> Result<Self, AuditRecordError> {
-        let b = B64
-            .decode(s.trim())
-            .map_err(|_| AuditRecordError::BadBase64)?;
+        let b = B64.decode(s.trim()).map_err(|_| AuditRecordError::BadBase64)?;
         Self::from_bytes(&b)
     }
 
@@ -156,9 +149,7 @@ impl AuditRecord {
                 put_str(&mut out, u.as_bytes());
             }
             Initiator::Kerberos {
-                user_in_domain,
-                raw,
-                ..
+                user_in_domain, raw, ..
             } => {
                 out.push(1);
                 out.extend_from_slice(&user_in_domain.to_be_bytes());
@@ -326,10 +317,7 @@ mod tests {
         let b = r.to_bytes();
         assert_eq!(AuditRecord::from_bytes(&b).expect("rt"), r);
         for n in 0..b.len() {
-            assert_eq!(
-                AuditRecord::from_bytes(&b[..n]),
-                Err(AuditRecordError::Truncated)
-            );
+            assert_eq!(AuditRecord::from_bytes(&b[..n]), Err(AuditRecordError::Truncated));
         }
         assert!(r.description().contains("Remote Power Up"));
     }

@@ -99,9 +99,7 @@ impl EventRecord {
 
     /// Decodes 21 bytes.
     pub fn from_bytes(b: &[u8]) -> Result<Self, EventRecordError> {
-        let b: &[u8; 21] = b
-            .try_into()
-            .map_err(|_| EventRecordError::BadLength(b.len()))?;
+        let b: &[u8; 21] = b.try_into().map_err(|_| EventRecordError::BadLength(b.len()))?;
         let mut event_data = [0u8; 8];
         event_data.copy_from_slice(&b[13..21]);
         Ok(EventRecord {
@@ -121,9 +119,7 @@ impl EventRecord {
 
     /// Decodes one base64 `RecordArray` item.
     pub fn from_base64(s: &str) -> Result<Self, EventRecordError> {
-        let b = B64
-            .decode(s.trim())
-            .map_err(|_| EventRecordError::BadBase64)?;
+        let b = B64.decode(s.trim()).map_err(|_| EventRecordError::BadBase64)?;
         Self::from_bytes(&b)
     }
 
@@ -201,18 +197,13 @@ impl EventRecord {
             ),
             (15, 0x6F, 2) => format!(
                 "System firmware progress: {}",
-                PROGRESS
-                    .get(usize::from(d[1]))
-                    .copied()
-                    .unwrap_or("unknown step")
+                PROGRESS.get(usize::from(d[1])).copied().unwrap_or("unknown step")
             ),
             (15, 0x6F, 1) => "System firmware hang".to_owned(),
             (30, _, _) => "No bootable media".to_owned(),
             (32, _, _) => "Operating system lockup or power interrupt".to_owned(),
             (35, _, _) => "System boot failure".to_owned(),
-            (37, _, _) => {
-                "System firmware started (at least one CPU is properly executing)".to_owned()
-            }
+            (37, _, _) => "System firmware started (at least one CPU is properly executing)".to_owned(),
             (s, t, o) => format!("Event: sensor type {s}, event type {t:#04x}, offset {o}"),
         }
     }
@@ -235,10 +226,7 @@ mod tests {
         );
         assert_eq!(r.to_base64(), "Y8iYZf8GbwVoEP8mYaoKAAAAAAAA");
         let p = EventRecord::from_base64("IgYBZf8PbwJoAf8iAEAHAAAAAAAA").expect("decodes");
-        assert_eq!(
-            p.description(),
-            "System firmware progress: PCI resource configuration"
-        );
+        assert_eq!(p.description(), "System firmware progress: PCI resource configuration");
         assert_eq!(p.entity_name(), "BIOS");
         assert!(EventRecord::from_bytes(&[0; 20]).is_err());
         assert!(EventRecord::from_base64("%%").is_err());

@@ -214,10 +214,7 @@ impl Request {
                 out.push_str(ns::ENUMERATION);
                 out.push_str("\"/></Body>");
             }
-            Operation::Pull {
-                context,
-                max_elements,
-            } => {
+            Operation::Pull { context, max_elements } => {
                 out.push_str("<Body><Pull xmlns=\"");
                 out.push_str(ns::ENUMERATION);
                 out.push_str("\"><EnumerationContext>");
@@ -256,10 +253,7 @@ mod tests {
     fn invoke_with_epr_and_array() {
         let epr = EndpointReference::new(
             "CIM_ComputerSystem",
-            &[
-                ("CreationClassName", "CIM_ComputerSystem"),
-                ("Name", "ManagedSystem"),
-            ],
+            &[("CreationClassName", "CIM_ComputerSystem"), ("Name", "ManagedSystem")],
         )
         .with_address(ns::ADDRESSING);
         let req = Request::invoke(

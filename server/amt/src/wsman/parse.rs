@@ -77,33 +77,20 @@ impl Envelope {
     /// Interprets an already parsed root element.
     pub fn from_root(mut root: Element) -> Result<Self, ParseError> {
         if !root.is(ns::SOAP, "Envelope") {
-            return Err(ParseError::NotEnvelope(format!(
-                "{{{}}}{}",
-                root.ns, root.local
-            )));
+            return Err(ParseError::NotEnvelope(format!("{{{}}}{}", root.ns, root.local)));
         }
         let mut header = Header::default();
         if let Some(h) = root.child(ns::SOAP, "Header") {
-            let text = |local: &str| {
-                h.child(ns::ADDRESSING, local)
-                    .map(|e| e.text.trim().to_owned())
-            };
+            let text = |local: &str| h.child(ns::ADDRESSING, local).map(|e| e.text.trim().to_owned());
             header.action = text("Action").unwrap_or_default();
             header.message_id = text("MessageID").unwrap_or_default();
             header.relates_to = text("RelatesTo");
             header.to = text("To");
-            header.resource_uri = h
-                .child(ns::WSMAN, "ResourceURI")
-                .map(|e| e.text.trim().to_owned());
+            header.resource_uri = h.child(ns::WSMAN, "ResourceURI").map(|e| e.text.trim().to_owned());
             if let Some(set) = h.child(ns::WSMAN, "SelectorSet") {
                 header.selectors = set
                     .children_named(ns::WSMAN, "Selector")
-                    .map(|s| {
-                        (
-                            s.attr("", "Name").unwrap_or_default().to_owned(),
-                            s.text.clone(),
-                        )
-                    })
+                    .map(|s| (s.attr("", "Name").unwrap_or_default().to_owned(), s.text.clone()))
                     .collect();
             }
         }
@@ -158,8 +145,8 @@ impl Envelope {
             .or_else(|| resp.child(ns::WSMAN, "Items"))
             .map(|i| i.children.clone())
             .unwrap_or_default();
-        let end_of_sequence = resp.child(ns::ENUMERATION, "EndOfSequence").is_some()
-            || resp.child(ns::WSMAN, "EndOfSequence").is_some();
+        let end_of_sequence =
+            resp.child(ns::ENUMERATION, "EndOfSequence").is_some() || resp.child(ns::WSMAN, "EndOfSequence").is_some();
         let context = resp
             .child(ns::ENUMERATION, "EnumerationContext")
             .map(|e| e.text.trim().to_owned())

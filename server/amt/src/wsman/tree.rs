@@ -86,12 +86,10 @@ impl Element {
         let mut root: Option<Element> = None;
         loop {
             let pos = reader.buffer_position();
-            let (res, ev) = reader
-                .read_resolved_event()
-                .map_err(|e| XmlError::Malformed {
-                    position: pos,
-                    message: e.to_string(),
-                })?;
+            let (res, ev) = reader.read_resolved_event().map_err(|e| XmlError::Malformed {
+                position: pos,
+                message: e.to_string(),
+            })?;
             match ev {
                 Event::Start(start) => {
                     let ns = intern(&mut interner, &empty, &res)?;
@@ -162,11 +160,7 @@ impl Element {
     }
 
     /// All children with this namespace and local name (repeated elements = arrays).
-    pub fn children_named<'a>(
-        &'a self,
-        ns: &'a str,
-        local: &'a str,
-    ) -> impl Iterator<Item = &'a Element> + 'a {
+    pub fn children_named<'a>(&'a self, ns: &'a str, local: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
         self.children.iter().filter(move |c| c.is(ns, local))
     }
 
@@ -262,9 +256,7 @@ fn intern(
             interner.insert(ns.as_ref().to_vec(), a.clone());
             Ok(a)
         }
-        ResolveResult::Unknown(p) => Err(XmlError::UnknownPrefix(
-            String::from_utf8_lossy(p).into_owned(),
-        )),
+        ResolveResult::Unknown(p) => Err(XmlError::UnknownPrefix(String::from_utf8_lossy(p).into_owned())),
     }
 }
 

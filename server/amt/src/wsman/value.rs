@@ -42,10 +42,7 @@ impl EndpointReference {
 
     /// Value of one selector.
     pub fn selector(&self, name: &str) -> Option<&str> {
-        self.selectors
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.selectors.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// Reads an EPR from an element whose children are `Address` and `ReferenceParameters`
@@ -66,12 +63,7 @@ impl EndpointReference {
             .child(ns::WSMAN, "SelectorSet")
             .map(|set| {
                 set.children_named(ns::WSMAN, "Selector")
-                    .map(|s| {
-                        (
-                            s.attr("", "Name").unwrap_or_default().to_owned(),
-                            s.text.clone(),
-                        )
-                    })
+                    .map(|s| (s.attr("", "Name").unwrap_or_default().to_owned(), s.text.clone()))
                     .collect()
             })
             .unwrap_or_default();
@@ -108,17 +100,12 @@ impl Properties {
 
     /// Appends a scalar (anything `Display`: numbers, `bool`, strings).
     pub fn text(mut self, name: &str, value: impl std::fmt::Display) -> Self {
-        self.0
-            .push((name.to_owned(), Value::Text(value.to_string())));
+        self.0.push((name.to_owned(), Value::Text(value.to_string())));
         self
     }
 
     /// Appends one element per item (an array).
-    pub fn list<T: std::fmt::Display>(
-        mut self,
-        name: &str,
-        values: impl IntoIterator<Item = T>,
-    ) -> Self {
+    pub fn list<T: std::fmt::Display>(mut self, name: &str, values: impl IntoIterator<Item = T>) -> Self {
         for v in values {
             self.0.push((name.to_owned(), Value::Text(v.to_string())));
         }
@@ -127,8 +114,7 @@ impl Properties {
 
     /// Appends a datetime child.
     pub fn datetime(mut self, name: &str, value: &str) -> Self {
-        self.0
-            .push((name.to_owned(), Value::Datetime(value.to_owned())));
+        self.0.push((name.to_owned(), Value::Datetime(value.to_owned())));
         self
     }
 

@@ -1,10 +1,7 @@
 //! Shared helpers for integration tests: reading the in-repo fixtures.
 // `allow`, not `expect`: each test crate uses a different subset, so an expectation would be
 // unfulfilled in some of them.
-#![allow(
-    dead_code,
-    reason = "each test crate uses a different subset of the helpers"
-)]
+#![allow(dead_code, reason = "each test crate uses a different subset of the helpers")]
 
 use std::path::{Path, PathBuf};
 
