@@ -13,9 +13,9 @@
 
 use std::sync::Arc;
 
-use crate::proto::digest::{self, Credentials, NonceCheck, NonceIssuer};
-use crate::proto::records::Initiator;
+use crate::state::Initiator;
 use crate::state::{DeviceState, realm};
+use amt::digest::{Credentials, NonceCheck, NonceIssuer};
 
 /// Seconds a Digest nonce stays valid.
 pub const NONCE_LIFETIME_SECS: u64 = 300;
@@ -258,7 +258,7 @@ pub type SharedVerifier = Arc<dyn TicketVerifier>;
 
 /// The `WWW-Authenticate` value for a Digest challenge.
 pub fn digest_challenge(st: &DeviceState, nonces: &NonceIssuer, now: u64, stale: bool) -> String {
-    digest::challenge(&st.digest_realm, &nonces.issue(now), stale)
+    nonces.challenge(&st.digest_realm, now, stale).to_header()
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
 use hyper_util::rt::TokioIo;
 
-use crate::proto::digest;
+use amt::digest::{Challenge, DigestSession};
 
 /// Client errors.
 #[derive(Debug, thiserror::Error)]
@@ -62,8 +62,7 @@ pub struct WsmanClient {
     addr: SocketAddr,
     auth: ClientAuth,
     sender: Option<SendRequest<Full<Bytes>>>,
-    challenge: Option<String>,
-    nc: u32,
+    digest: Option<DigestSession>,
     negotiated: bool,
     /// Per-request timeout.
     pub timeout: Duration,
@@ -76,8 +75,7 @@ impl WsmanClient {
             addr,
             auth,
             sender: None,
-            challenge: None,
-            nc: 0,
+            digest: None,
             negotiated: false,
             timeout: Duration::from_secs(10),
         }
@@ -121,12 +119,9 @@ impl WsmanClient {
             .header(HOST, self.addr.to_string())
             .header(CONTENT_TYPE, "application/soap+xml; charset=utf-8");
         match &self.auth {
-            ClientAuth::Digest { user, password } => {
-                if let Some(ch) = &self.challenge {
-                    self.nc += 1;
-                    if let Some(a) = digest::authorization(user, password, ch, "POST", "/wsman", self.nc) {
-                        req = req.header(AUTHORIZATION, a);
-                    }
+            ClientAuth::Digest { .. } => {
+                if let Some(a) = self.digest.as_mut().and_then(|d| d.authorization("POST", "/wsman")) {
+                    req = req.header(AUTHORIZATION, a);
                 }
             }
             ClientAuth::Negotiate(tok) if !self.negotiated => {
@@ -164,18 +159,21 @@ impl WsmanClient {
     /// Sends a request; on a Digest 401 answers the challenge once.
     pub async fn post(&mut self, xml: &str) -> Result<HttpReply, ClientError> {
         let r = self.post_once(xml).await?;
-        if r.status == 401 && matches!(self.auth, ClientAuth::Digest { .. }) {
+        if let ClientAuth::Digest { user, password } = &self.auth
+            && r.status == 401
+        {
             let ch = r
                 .headers
                 .get_all(WWW_AUTHENTICATE)
                 .iter()
                 .filter_map(|v| v.to_str().ok())
-                .find_map(|v| v.strip_prefix("Digest "))
-                .map(str::to_string);
+                .find_map(|v| Challenge::parse(v).ok());
             if let Some(ch) = ch {
-                self.challenge = Some(ch);
-                self.nc = 0;
-                return self.post_once(xml).await;
+                let mut session = DigestSession::new(user, password);
+                if session.set_challenge(ch).is_ok() {
+                    self.digest = Some(session);
+                    return self.post_once(xml).await;
+                }
             }
         }
         Ok(r)

@@ -25,12 +25,12 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{self, AuthError, Principal, SharedVerifier};
 use crate::ops::{self, OpCtx};
-use crate::proto::digest::NonceIssuer;
-use crate::proto::records::Initiator;
 use crate::proto::request::Request;
 use crate::proto::response::{self, Fault};
 use crate::seed::FleetSeed;
+use crate::state::Initiator;
 use crate::state::{DeviceState, Faults};
+use amt::digest::NonceIssuer;
 
 /// Response body type.
 pub type Body = BoxBody<Bytes, Infallible>;

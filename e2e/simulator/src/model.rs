@@ -4,10 +4,10 @@
 //! Keys, element names and values follow the captured responses in
 //! `server/amt/tests/fixtures/`; properties are written in alphabetical order as AMT does.
 
-use crate::proto::digest::md5_hex;
 use crate::proto::ns;
 use crate::proto::response::{Instance, Value};
 use crate::state::{DeviceState, realm};
+use amt::digest::md5_hex;
 
 /// Writable properties of AMT_BootSettingData with their defaults (fixture values).
 pub const BOOT_WRITABLE: &[(&str, &str)] = &[
@@ -252,7 +252,7 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                 )
                 .t(
                     "PlatformGUID",
-                    md5_hex(format!("amt-sim guid {}", st.fqdn).as_bytes()).to_uppercase(),
+                    md5_hex(&format!("amt-sim guid {}", st.fqdn)).to_uppercase(),
                 ),
         ],
         "CIM_Chassis" => vec![

@@ -16,7 +16,6 @@ use crate::proto::ns;
 use crate::proto::request::{Epr, Request};
 use crate::proto::response::{self, Fault, Instance, Reply, Value};
 use crate::proto::xml::Element;
-use crate::proto::{digest, sid};
 use crate::state::{AclEntry, DeviceState, realm};
 
 /// Who asks, from where.
@@ -376,10 +375,7 @@ fn invoke(
             }
             let start = id - 1;
             let end = (start + max).min(st.event_log.len());
-            let records: Vec<String> = st.event_log[start..end]
-                .iter()
-                .map(|r| B64.encode(r.encode()))
-                .collect();
+            let records: Vec<String> = st.event_log[start..end].iter().map(|r| r.to_base64()).collect();
             ok(reply.method(
                 method,
                 &[
@@ -400,7 +396,7 @@ fn invoke(
             }
             let from = start - 1;
             let to = (from + 10).min(total);
-            let records: Vec<String> = st.audit_log[from..to].iter().map(|r| B64.encode(r.encode())).collect();
+            let records: Vec<String> = st.audit_log[from..to].iter().map(|r| r.to_amt().to_base64()).collect();
             ok(reply.method(
                 method,
                 &[
@@ -486,7 +482,11 @@ fn acl_input(st: &DeviceState, input: &Element, handle: Option<u32>) -> Result<A
             return Err(PT_NOT_PERMITTED);
         }
         let bytes = B64.decode(sid_b64).map_err(|_| PT_INVALID_PARAMETER)?;
-        e.sid = Some(sid::to_text(&bytes).map_err(|_| PT_INVALID_PARAMETER)?);
+        e.sid = Some(
+            amt::Sid::from_bytes(&bytes)
+                .map_err(|_| PT_INVALID_PARAMETER)?
+                .to_string(),
+        );
     } else {
         return Err(PT_INVALID_PARAMETER);
     }
@@ -522,7 +522,7 @@ fn acl_method(st: &mut DeviceState, method: &str, input: &Element, ctx: &OpCtx<'
                 if let Some(s) = &e.sid {
                     o.push(out(
                         "KerberosUserSid",
-                        B64.encode(sid::to_binary(s).unwrap_or_default()),
+                        s.parse::<amt::Sid>().map(|s| s.to_base64()).unwrap_or_default(),
                     ));
                 }
                 o.push(out("AccessPermission", e.access_permission));
@@ -607,5 +607,5 @@ fn acl_method(st: &mut DeviceState, method: &str, input: &Element, ctx: &OpCtx<'
 
 /// The DigestPassword a console sends for `user`/`password` on a device with `realm`.
 pub fn digest_password_b64(user: &str, realm: &str, password: &str) -> String {
-    B64.encode(digest::ha1_raw(user, realm, password))
+    B64.encode(amt::digest::ha1(user, realm, password))
 }

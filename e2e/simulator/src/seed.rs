@@ -206,7 +206,7 @@ impl FleetSeed {
             for a in seed.acl.iter().flatten() {
                 match (&a.username, &a.password, &a.sid) {
                     (Some(u), Some(_), None) if u.len() <= 16 && u.is_ascii() => {}
-                    (None, None, Some(s)) if crate::proto::sid::to_binary(s).is_ok() => {}
+                    (None, None, Some(s)) if s.parse::<amt::Sid>().is_ok() => {}
                     _ => {
                         return Err(SeedError::Invalid(
                             "an ACL entry needs username+password (≤16 ASCII) or a valid sid".into(),

@@ -7,9 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::proto::digest;
-use crate::proto::records::{AuditRecord, EventRecord, Initiator};
 use crate::seed::{AclSeed, DeviceSeed};
+use amt::digest;
+use amt::records::eventlog::EventRecord;
 
 /// Audit log capacity; the oldest records are dropped beyond it.
 pub const AUDIT_LOG_CAPACITY: usize = 1000;
@@ -208,7 +208,7 @@ impl DeviceState {
         let digest_realm = seed.digest_realm.clone().unwrap_or_else(|| {
             format!(
                 "Digest:{}",
-                digest::md5_hex(format!("amt-sim realm {fqdn}").as_bytes()).to_uppercase()
+                digest::md5_hex(&format!("amt-sim realm {fqdn}")).to_uppercase()
             )
         });
         let admin_user = seed.admin_user.clone().unwrap_or_else(|| "admin".into());
@@ -356,15 +356,15 @@ impl DeviceState {
         self.event_log.push(EventRecord {
             timestamp,
             device_address: 0xFF,
-            sensor_type,
+            event_sensor_type: sensor_type,
             event_type: 0x6F,
             event_offset,
-            source_type: 0x68,
-            severity: 1,
+            event_source_type: 0x68,
+            event_severity: 1,
             sensor_number: 0xFF,
             entity,
             entity_instance: 0,
-            data: [data0, 0x07, 0, 0, 0, 0, 0, 0],
+            event_data: [data0, 0x07, 0, 0, 0, 0, 0, 0],
         });
     }
 
@@ -456,6 +456,37 @@ impl DeviceState {
 mod tests {
     use super::*;
 
+    #[test]
+    fn audit_records_encode_through_amt() {
+        let r = AuditRecord {
+            app_id: 17,
+            event_id: 2,
+            initiator: Initiator::Kerberos {
+                sid: "S-1-5-21-1-2-3-1104".into(),
+                user_in_domain: 0,
+            },
+            timestamp: 1_700_000_000,
+            net_address: Some("127.0.0.1".into()),
+            extended: vec![1, 2],
+        };
+        let back = amt::records::auditlog::AuditRecord::from_base64(&r.to_amt().to_base64()).unwrap();
+        assert_eq!(back.event_number(), 1702);
+        assert_eq!(back.net_address, "127.0.0.1");
+        assert_eq!(back.extended_data, vec![1, 2]);
+        match back.initiator {
+            amt::records::auditlog::Initiator::Kerberos { sid, .. } => {
+                assert_eq!(sid.unwrap().to_string(), "S-1-5-21-1-2-3-1104")
+            }
+            other => panic!("{other:?}"),
+        }
+        let local = AuditRecord {
+            initiator: Initiator::Local,
+            net_address: None,
+            ..r
+        };
+        assert_eq!(local.to_amt().mc_location_type, 2);
+    }
+
     fn dev(version: &str) -> DeviceState {
         DeviceState::from_seed(
             1,
@@ -495,5 +526,93 @@ mod tests {
         assert_eq!(d.boot.last_boot, "BIOS setup");
         d.request_power_state(10);
         assert_eq!(d.boot.last_boot, "normal");
+    }
+}
+
+/// Who caused an audited action (the device's view; JSON-friendly for the control API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Initiator {
+    /// InitiatorType 0: a Digest user (admin or ACL user).
+    Digest {
+        /// User name.
+        user: String,
+    },
+    /// InitiatorType 1: a Kerberos user, by SID.
+    Kerberos {
+        /// SID text `S-1-5-21-…`.
+        sid: String,
+        /// UserInDomain field.
+        user_in_domain: u32,
+    },
+    /// InitiatorType 2: local (firmware, host).
+    Local,
+}
+
+/// One audit log entry as the device keeps it; encoded on the wire by `amt::records`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// AuditAppID (e.g. 17 Remote Control Operations).
+    pub app_id: u16,
+    /// EventID within the application (1702 = app 17, event 2).
+    pub event_id: u16,
+    /// Who acted.
+    pub initiator: Initiator,
+    /// Seconds since 1970 (device clock).
+    pub timestamp: u32,
+    /// Network address of the initiator (IPv4 or IPv6 text), if any.
+    pub net_address: Option<String>,
+    /// Extended data bytes (hex in JSON).
+    #[serde(with = "hex_bytes")]
+    pub extended: Vec<u8>,
+}
+
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        hex::decode(s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl AuditRecord {
+    /// The combined event number as AMT documents it (app × 100 + event, e.g. 1702).
+    pub fn event_number(&self) -> u32 {
+        self.to_amt().event_number()
+    }
+
+    /// The record in the protocol library's terms (what `AMT_AuditLog.ReadRecords` sends).
+    pub fn to_amt(&self) -> amt::records::auditlog::AuditRecord {
+        use amt::records::auditlog::Initiator as I;
+        let initiator = match &self.initiator {
+            Initiator::Digest { user } => I::Digest(user.clone()),
+            Initiator::Kerberos { sid, user_in_domain } => {
+                let sid = sid.parse::<amt::Sid>().ok();
+                I::Kerberos {
+                    user_in_domain: *user_in_domain,
+                    raw: sid.as_ref().map(amt::Sid::to_bytes).unwrap_or_default(),
+                    sid,
+                }
+            }
+            Initiator::Local => I::Local,
+        };
+        let (mc_location_type, net_address) = match &self.net_address {
+            Some(a) => (u8::from(a.contains(':')), a.clone()),
+            None => (2, String::new()),
+        };
+        amt::records::auditlog::AuditRecord {
+            app_id: self.app_id,
+            event_id: self.event_id,
+            initiator,
+            timestamp: self.timestamp,
+            mc_location_type,
+            net_address,
+            extended_data: self.extended.clone(),
+        }
     }
 }

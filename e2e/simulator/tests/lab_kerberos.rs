@@ -22,8 +22,8 @@ use amt::models::general::GeneralSettings;
 use amt::models::power::PowerState;
 use amt_sim::auth::KeytabVerifier;
 use amt_sim::fleet::{Fleet, FleetConfig, device_ip};
-use amt_sim::proto::records::Initiator;
 use amt_sim::seed::{AclSeed, DeviceSeed, FleetSeed};
+use amt_sim::state::Initiator;
 use base64::Engine;
 
 type Env = HashMap<String, String>;

@@ -10,9 +10,9 @@ use amt_sim::auth::{TicketVerifier, VerifiedTicket};
 use amt_sim::client::{ClientAuth, WsmanClient};
 use amt_sim::fleet::{Fleet, FleetConfig};
 use amt_sim::proto::ns;
-use amt_sim::proto::records::Initiator;
 use amt_sim::proto::request::{build, method_input};
 use amt_sim::seed::{AclSeed, FleetSeed};
+use amt_sim::state::Initiator;
 use base64::Engine;
 
 const USER_SID: &str = "S-1-5-21-1-2-3-1104";

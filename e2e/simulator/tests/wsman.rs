@@ -6,11 +6,11 @@ use amt_sim::client::{ClientAuth, WsmanClient};
 use amt_sim::fleet::{Fleet, FleetConfig};
 use amt_sim::ops::digest_password_b64;
 use amt_sim::proto::ns;
-use amt_sim::proto::records::Initiator;
 use amt_sim::proto::request::{build, method_input};
 use amt_sim::proto::xml::Element;
 use amt_sim::seed::{AclSeed, FleetSeed};
 use amt_sim::state::Faults;
+use amt_sim::state::Initiator;
 
 const PW: &str = "P@ssw0rd";
 

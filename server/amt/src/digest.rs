@@ -405,6 +405,160 @@ impl Default for DigestServer {
     }
 }
 
+/// Raw HA1 = MD5(user:realm:password): what AMT stores for ACL users (`DigestPassword` is its
+/// base64) and what a device verifies responses against.
+pub fn ha1(user: &str, realm: &str, password: &str) -> [u8; 16] {
+    Md5::digest(format!("{user}:{realm}:{password}").as_bytes()).into()
+}
+
+/// HA1 as lower-case hex.
+pub fn ha1_hex(user: &str, realm: &str, password: &str) -> String {
+    hex::encode(ha1(user, realm, password))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The fields of an `Authorization: Digest …` header, for a device that stores HA1 values
+/// rather than passwords (AMT does).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Credentials {
+    /// username
+    pub username: String,
+    /// realm
+    pub realm: String,
+    /// nonce
+    pub nonce: String,
+    /// uri
+    pub uri: String,
+    /// response (32 hex)
+    pub response: String,
+    /// qop (`auth`), absent for RFC 2069 style
+    pub qop: Option<String>,
+    /// nonce count
+    pub nc: String,
+    /// client nonce
+    pub cnonce: String,
+}
+
+impl Credentials {
+    /// Reads the header value after `Digest `; `None` when a required field is missing or
+    /// the algorithm is not MD5.
+    pub fn parse(params: &str) -> Option<Credentials> {
+        let mut p = parse_params(params);
+        if p.get("algorithm").is_some_and(|a| !a.eq_ignore_ascii_case("MD5")) {
+            return None;
+        }
+        let mut take = |k: &str| p.remove(k).unwrap_or_default();
+        let c = Credentials {
+            username: take("username"),
+            realm: take("realm"),
+            nonce: take("nonce"),
+            uri: take("uri"),
+            response: take("response"),
+            qop: Some(take("qop")).filter(|q| !q.is_empty()),
+            nc: take("nc"),
+            cnonce: take("cnonce"),
+        };
+        (!c.username.is_empty() && !c.nonce.is_empty() && !c.response.is_empty()).then_some(c)
+    }
+
+    /// True when `response` matches the HA1 (hex) for this method (constant-time compare).
+    pub fn verify(&self, ha1_hex: &str, method: &str) -> bool {
+        let ha2 = md5_hex(&format!("{method}:{}", self.uri));
+        let expected = match self.qop.as_deref() {
+            Some("auth") => md5_hex(&format!(
+                "{ha1_hex}:{}:{}:{}:auth:{ha2}",
+                self.nonce, self.nc, self.cnonce
+            )),
+            Some(_) => return false,
+            None => md5_hex(&format!("{ha1_hex}:{}:{ha2}", self.nonce)),
+        };
+        constant_time_eq(expected.as_bytes(), self.response.to_ascii_lowercase().as_bytes())
+    }
+}
+
+/// What a [`NonceIssuer`] check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceCheck {
+    /// Issued here and fresh.
+    Valid,
+    /// Issued here but too old: challenge again with `stale=true`.
+    Stale,
+    /// Not one of ours.
+    Invalid,
+}
+
+/// Stateless nonces: a timestamp and a keyed MD5 tag, 18 bytes in base64 (24 characters,
+/// like AMT's). Nothing is stored per nonce, so ten thousand simulated devices cost nothing.
+#[derive(Debug, Clone)]
+pub struct NonceIssuer {
+    secret: [u8; 16],
+}
+
+impl NonceIssuer {
+    /// A new issuer with a random secret.
+    pub fn new() -> NonceIssuer {
+        let mut secret = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut secret);
+        NonceIssuer { secret }
+    }
+
+    fn tag(&self, ts: u32) -> [u8; 16] {
+        let mut h = Md5::new();
+        h.update(self.secret);
+        h.update(ts.to_be_bytes());
+        h.finalize().into()
+    }
+
+    /// A nonce for time `now` (seconds).
+    pub fn issue(&self, now: u64) -> String {
+        let ts = now as u32;
+        let mut raw = [0u8; 18];
+        raw[..4].copy_from_slice(&ts.to_be_bytes());
+        raw[4..].copy_from_slice(&self.tag(ts)[..14]);
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw)
+    }
+
+    /// Checks a nonce at time `now`; nonces live `max_age` seconds.
+    pub fn check(&self, nonce: &str, now: u64, max_age: u64) -> NonceCheck {
+        let Ok(raw) = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, nonce) else {
+            return NonceCheck::Invalid;
+        };
+        if raw.len() != 18 {
+            return NonceCheck::Invalid;
+        }
+        let ts = u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]);
+        if !constant_time_eq(&raw[4..], &self.tag(ts)[..14]) {
+            return NonceCheck::Invalid;
+        }
+        if (now as u32).wrapping_sub(ts) as u64 > max_age {
+            NonceCheck::Stale
+        } else {
+            NonceCheck::Valid
+        }
+    }
+
+    /// An AMT-style challenge (`qop="auth"`) with a fresh nonce.
+    pub fn challenge(&self, realm: &str, now: u64, stale: bool) -> Challenge {
+        Challenge {
+            realm: realm.to_owned(),
+            nonce: self.issue(now),
+            opaque: None,
+            qop: vec!["auth".to_owned()],
+            stale,
+            algorithm: None,
+        }
+    }
+}
+
+impl Default for NonceIssuer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,6 +617,34 @@ mod tests {
         assert_eq!(server.verify("garbage", "POST", pw), Verification::Denied);
         assert!(server.realm().starts_with("Digest:"));
         assert_eq!(DigestServer::new().realm().len(), 7 + 32);
+    }
+
+    #[test]
+    fn stateless_nonces_and_ha1_verification() {
+        let issuer = NonceIssuer::new();
+        let ch = issuer.challenge("Digest:ABC", 1000, false);
+        assert_eq!(ch.nonce.len(), 24);
+        assert_eq!(
+            ch.to_header(),
+            format!(
+                "Digest realm=\"Digest:ABC\", nonce=\"{}\",stale=\"false\",qop=\"auth\"",
+                ch.nonce
+            )
+        );
+        let mut s = DigestSession::new("admin", "pw");
+        s.set_challenge(Challenge::parse(&ch.to_header()).expect("parses"))
+            .expect("auth");
+        let h = s.authorization("POST", "/wsman").expect("header");
+        let creds = Credentials::parse(&h["Digest ".len()..]).expect("credentials");
+        assert_eq!(creds.username, "admin");
+        assert_eq!(issuer.check(&creds.nonce, 1010, 300), NonceCheck::Valid);
+        assert_eq!(issuer.check(&creds.nonce, 2000, 300), NonceCheck::Stale);
+        assert_eq!(NonceIssuer::new().check(&creds.nonce, 1000, 300), NonceCheck::Invalid);
+        assert!(creds.verify(&ha1_hex("admin", "Digest:ABC", "pw"), "POST"));
+        assert!(!creds.verify(&ha1_hex("admin", "Digest:ABC", "bad"), "POST"));
+        assert!(!creds.verify(&ha1_hex("admin", "Digest:ABC", "pw"), "GET"));
+        assert_eq!(ha1("u", "r", "p").to_vec(), hex::decode(md5_hex("u:r:p")).unwrap());
+        assert!(Credentials::parse("username=\"a\", nonce=\"n\", response=\"r\", algorithm=SHA-256").is_none());
     }
 
     #[test]

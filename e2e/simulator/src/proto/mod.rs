@@ -5,10 +5,7 @@
 //! apart from the simulator's behaviour so it can move into `amt` (`device.rs`,
 //! `digest.rs`, `sid.rs`, `records.rs`) without touching the fleet code.
 
-pub mod digest;
 pub mod ns;
-pub mod records;
 pub mod request;
 pub mod response;
-pub mod sid;
 pub mod xml;

@@ -20,8 +20,8 @@ pub enum EventRecordError {
     BadLength(usize),
 }
 
-/// One decoded event record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One decoded event record (serde for device state snapshots, e.g. the simulator's).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EventRecord {
     /// Seconds since 1970 (MC treats it as local-offset time).
     pub timestamp: u32,
