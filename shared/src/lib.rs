@@ -11,3 +11,23 @@ pub const AMT_OLD_FIRMWARE_TOKEN_LIMIT: usize = 4096;
 
 /// Kerberos and AMT tolerate at most this clock difference, in seconds.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
+
+/// A UTC RFC 3339 time (`2026-11-25T14:17:46Z`) as people read it: `2026-11-25 14:17 UTC`.
+/// Anything else is returned unchanged.
+pub fn human_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(date), Some(hm)) if rfc3339.ends_with('Z') && rfc3339.as_bytes().get(10) == Some(&b'T') => {
+            format!("{date} {hm} UTC")
+        }
+        _ => rfc3339.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn human_time() {
+        assert_eq!(super::human_time("2026-11-25T14:17:46Z"), "2026-11-25 14:17 UTC");
+        assert_eq!(super::human_time("yesterday"), "yesterday");
+    }
+}

@@ -25,7 +25,7 @@ pub fn KerberosPanel(k: KerberosView) -> impl IntoView {
         (Some(s), _) => {
             let bad = s.abs() > shared::MAX_CLOCK_SKEW_SECS;
             view! { <span class:bad=bad id="clock-offset">{format!("{s:+} s")}</span>
-                <span class="muted">{if bad { " — more than Kerberos allows (5 minutes)" } else { " (Kerberos allows 5 minutes)" }}</span> }.into_any()
+                <span class="muted">{if bad { " portal ahead of the domain controller; more than Kerberos allows (5 minutes)" } else { " portal vs. domain controller (Kerberos allows 5 minutes)" }}</span> }.into_any()
         }
         (None, Some(p)) => {
             view! { <span class="muted" id="clock-offset">{format!("not measured: {p}")}</span> }.into_any()
@@ -50,7 +50,7 @@ pub fn KerberosPanel(k: KerberosView) -> impl IntoView {
                     {match (k.delegation.clone(), k.no_delegation_reason.clone()) {
                         (Some(d), _) => view! {
                             <span class="ok">"Yes: " {d.kind.clone()}</span>
-                            <span class="muted">{format!(" · valid until {} ({} min left)", d.valid_until, d.seconds_left / 60)}</span>
+                            <span class="muted">{format!(" · valid until {} ({} min left)", shared::human_time(&d.valid_until), d.seconds_left / 60)}</span>
                         }.into_any(),
                         (None, reason) => view! {
                             <span class="bad">"None"</span>
@@ -58,7 +58,7 @@ pub fn KerberosPanel(k: KerberosView) -> impl IntoView {
                         }.into_any(),
                     }}
                 </dd>
-                <dt>"Clock offset (portal − domain controller)"</dt>
+                <dt>"Clock offset"</dt>
                 <dd>{skew}</dd>
             </dl>
         </section>

@@ -22,7 +22,7 @@ pub fn HomePage() -> impl IntoView {
                                     shared::SignInMethod::Negotiate => "Single sign-on (Kerberos), nothing typed",
                                     shared::SignInMethod::Password => "Password sign-in, verified by a Kerberos exchange",
                                 }}
-                                " · since " {me.signed_in_at.clone()}
+                                " · since " {shared::human_time(&me.signed_in_at)}
                             </p>
                             <p>"SID: " <code id="user-sid">{me.sid.clone().unwrap_or_else(|| "unknown".into())}</code></p>
                             <h2>"Your Active Directory groups"</h2>
