@@ -8,8 +8,6 @@ use std::time::{Duration, Instant};
 
 use amt_sim::client::WsmanClient;
 use amt_sim::fleet::{Fleet, FleetConfig};
-use amt_sim::proto::ns;
-use amt_sim::proto::request::build;
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -44,7 +42,7 @@ async fn main() -> anyhow::Result<()> {
         (after.saturating_sub(before)) as f64 / devices as f64
     );
 
-    let req = build(ns::ACTION_GET, &ns::resource_uri("AMT_GeneralSettings"), 1, &[], "");
+    let req = amt::wsman::Request::get("AMT_GeneralSettings").to_xml(1);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for k in 0..clients {

@@ -25,11 +25,10 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{self, AuthError, Principal, SharedVerifier};
 use crate::ops::{self, OpCtx};
-use crate::proto::request::Request;
-use crate::proto::response::{self, Fault};
 use crate::seed::FleetSeed;
 use crate::state::Initiator;
 use crate::state::{DeviceState, Faults};
+use amt::device::{MessageIds, RequestKind, fault_response, faults, identify_response, parse_request};
 use amt::digest::NonceIssuer;
 
 /// Response body type.
@@ -66,7 +65,7 @@ pub struct Device {
     /// WS-Man address.
     pub addr: SocketAddr,
     state: Mutex<DeviceState>,
-    counter: AtomicU64,
+    ids: MessageIds,
     nonces: NonceIssuer,
     acl_generation: AtomicU64,
     seed: Arc<FleetSeed>,
@@ -79,7 +78,7 @@ impl Device {
             index,
             addr,
             state: Mutex::new(DeviceState::from_seed(index, &seed.device(index))),
-            counter: AtomicU64::new(0x100 + index as u64 * 0x10),
+            ids: MessageIds::starting_at(0x100 + index as u64 * 0x10),
             nonces: NonceIssuer::new(),
             acl_generation: AtomicU64::new(0),
             seed,
@@ -172,10 +171,6 @@ impl Device {
     pub fn reset(&self) {
         *self.lock() = DeviceState::from_seed(self.index, &self.seed.device(self.index));
         self.acl_generation.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn next_message_id(&self) -> String {
-        response::message_id(self.counter.fetch_add(1, Ordering::Relaxed))
     }
 }
 
@@ -503,7 +498,7 @@ async fn handle_http(
             ));
         }
         if faults.busy {
-            let body = Fault::QUOTA_LIMIT.write(&dev.next_message_id(), "0");
+            let body = fault_response(&dev.ids, "0", &faults::quota_limit());
             return Ok(soap_response(StatusCode::BAD_REQUEST, &server, body));
         }
     }
@@ -531,10 +526,10 @@ async fn handle_http(
         Err(_) => return Err(Dropped),
     };
     let text = String::from_utf8_lossy(&body);
-    let parsed = Request::parse(&text);
+    let parsed = parse_request(&text);
 
     if let Ok(r) = &parsed
-        && r.identify
+        && r.kind == RequestKind::Identify
     {
         let version = {
             let st = dev.lock();
@@ -543,7 +538,11 @@ async fn handle_http(
                 st.amt_version.split('.').take(2).collect::<Vec<_>>().join(".")
             )
         };
-        return Ok(soap_response(StatusCode::OK, &server, response::identify(&version)));
+        return Ok(soap_response(
+            StatusCode::OK,
+            &server,
+            identify_response("Intel Corporation", &version),
+        ));
     }
 
     let (principal, response_token) = match authenticate(&dev, &shared, &session, authorization.as_deref()).await {
@@ -560,25 +559,25 @@ async fn handle_http(
     let (status, mut out) = match parsed {
         Err(e) => {
             tracing::debug!(device.index = dev.index, error = %e, "unusable request");
-            let body = Fault::SCHEMA_VALIDATION.write(&dev.next_message_id(), "0");
+            let body = fault_response(&dev.ids, "0", &faults::schema_validation());
             (StatusCode::BAD_REQUEST, body)
         }
         Ok(r) => {
-            let message_id = dev.next_message_id();
             let outcome = {
                 let mut st = dev.lock();
                 let ctx = OpCtx {
                     principal: &principal,
                     peer: Some(peer.ip().to_string()),
                 };
-                ops::handle(&mut st, &r, &ctx, &message_id)
+                ops::handle(&mut st, &r, &ctx, &dev.ids)
             };
             if outcome.acl_changed {
                 dev.acl_generation.fetch_add(1, Ordering::Relaxed);
             }
             match outcome.body {
                 Ok(b) => (StatusCode::OK, b),
-                Err(f) => (StatusCode::BAD_REQUEST, f.write(&message_id, &r.message_id)),
+                // AMT answers faults with HTTP 400 (a 401 would read as "log on again").
+                Err(f) => (StatusCode::BAD_REQUEST, fault_response(&dev.ids, &r.message_id, &f)),
             }
         }
     };

@@ -5,6 +5,5 @@ pub mod control;
 pub mod fleet;
 pub mod model;
 pub mod ops;
-pub mod proto;
 pub mod seed;
 pub mod state;

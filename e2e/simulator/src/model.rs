@@ -4,10 +4,9 @@
 //! Keys, element names and values follow the captured responses in
 //! `server/amt/tests/fixtures/`; properties are written in alphabetical order as AMT does.
 
-use crate::proto::ns;
-use crate::proto::response::{Instance, Value};
 use crate::state::{DeviceState, realm};
 use amt::digest::md5_hex;
+use amt::wsman::{EndpointReference, Properties};
 
 /// Writable properties of AMT_BootSettingData with their defaults (fixture values).
 pub const BOOT_WRITABLE: &[(&str, &str)] = &[
@@ -116,11 +115,52 @@ fn static_class(class: &str) -> &'static str {
     ALL.iter().copied().find(|c| *c == class).unwrap_or("")
 }
 
-fn epr(class: &str, selectors: &[(&str, &str)]) -> Value {
-    Value::Epr {
-        resource_uri: ns::resource_uri(class),
-        selectors: selectors.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+/// One instance of a class: its element name and properties, in the order AMT writes them
+/// (alphabetical).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    /// Class name, e.g. `AMT_GeneralSettings`; the element name in responses.
+    pub class: String,
+    /// Properties.
+    pub props: Properties,
+}
+
+impl Instance {
+    /// An empty instance of a class.
+    pub fn new(class: &str) -> Instance {
+        Instance {
+            class: class.to_string(),
+            props: Properties::new(),
+        }
     }
+
+    /// Adds a text property.
+    pub fn t(mut self, name: &str, value: impl std::fmt::Display) -> Instance {
+        self.props = self.props.text(name, value);
+        self
+    }
+
+    /// Adds an array property (one element per item).
+    pub fn list<T: std::fmt::Display>(mut self, name: &str, values: impl IntoIterator<Item = T>) -> Instance {
+        self.props = self.props.list(name, values);
+        self
+    }
+
+    /// Adds a CIM datetime property.
+    pub fn datetime(mut self, name: &str, value: &str) -> Instance {
+        self.props = self.props.datetime(name, value);
+        self
+    }
+
+    /// Adds an endpoint reference property.
+    pub fn epr(mut self, name: &str, epr: EndpointReference) -> Instance {
+        self.props = self.props.epr(name, epr);
+        self
+    }
+}
+
+fn epr(class: &str, selectors: &[(&str, &str)]) -> EndpointReference {
+    EndpointReference::new(class, selectors)
 }
 
 fn service(class: &str, name: &str) -> Instance {
@@ -211,7 +251,7 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
         ],
         "IPS_HostBasedSetupService" => vec![
             Instance::new(class)
-                .with("AllowedControlModes", Value::list([2, 1]))
+                .list("AllowedControlModes", [2, 1])
                 .t("CertChainStatus", 0)
                 .t("ConfigurationNonce", "4P3sY7swlhjkhJNxDkEBIUcmpHE=")
                 .t("CreationClassName", class)
@@ -236,14 +276,14 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
         ],
         "CIM_ComputerSystemPackage" => vec![
             Instance::new(class)
-                .with(
+                .epr(
                     "Antecedent",
                     epr(
                         "CIM_Chassis",
                         &[("CreationClassName", "CIM_Chassis"), ("Tag", "CIM_Chassis")],
                     ),
                 )
-                .with(
+                .epr(
                     "Dependent",
                     epr(
                         "CIM_ComputerSystem",
@@ -281,7 +321,7 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                     .t("Name", "Primary BIOS")
                     .t("OperationalStatus", 0)
                     .t("PrimaryBIOS", "true")
-                    .with("ReleaseDate", Value::Datetime("2020-08-10T00:00:00Z".into()))
+                    .datetime("ReleaseDate", "2020-08-10T00:00:00Z")
                     .t("SoftwareElementID", ver)
                     .t("SoftwareElementState", 2)
                     .t("TargetOperatingSystem", 66)
@@ -301,7 +341,7 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                 .t("HealthState", 0)
                 .t("MaxClockSpeed", 8300)
                 .t("OperationalStatus", 0)
-                .with("OtherFamilyDescription", Value::text(""))
+                .t("OtherFamilyDescription", "")
                 .t("RequestedState", 12)
                 .t("Role", "Central")
                 .t("Stepping", 13)
@@ -343,7 +383,7 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                 .t("InstanceID", "Intel(r) AMT Ethernet Port Settings 0")
                 .t("IpSyncEnabled", "true")
                 .t("LinkIsUp", bool_s(true))
-                .with("LinkPolicy", Value::list([1, 14]))
+                .list("LinkPolicy", [1, 14])
                 .t(
                     "MACAddress",
                     format!(
@@ -363,12 +403,9 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
         ],
         "CIM_AssociatedPowerManagementService" | "CIM_ServiceAvailableToElement" => vec![
             Instance::new("CIM_AssociatedPowerManagementService")
-                .with(
-                    "AvailableRequestedPowerStates",
-                    Value::list(st.available_power_states()),
-                )
+                .list("AvailableRequestedPowerStates", st.available_power_states())
                 .t("PowerState", st.power_state)
-                .with(
+                .epr(
                     "ServiceProvided",
                     epr(
                         "CIM_PowerManagementService",
@@ -380,7 +417,7 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                         ],
                     ),
                 )
-                .with(
+                .epr(
                     "UserOfService",
                     epr(
                         "CIM_ComputerSystem",
@@ -402,10 +439,10 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                 Instance::new(class)
                     .t("ElementName", "Power Management Capabilities")
                     .t("InstanceID", "Intel(r) AMT:PowerManagementCapabilities 0")
-                    .with("OtherPowerChangeCapabilities", Value::Empty)
-                    .with("PowerChangeCapabilities", Value::list([2, 3, 4, 7, 8]))
-                    .with("PowerStatesSupported", Value::list(states.clone()))
-                    .with("RequestedPowerStatesSupported", Value::list(states)),
+                    .t("OtherPowerChangeCapabilities", "")
+                    .list("PowerChangeCapabilities", [2, 3, 4, 7, 8])
+                    .list("PowerStatesSupported", states.clone())
+                    .list("RequestedPowerStatesSupported", states),
             ]
         }
         "AMT_BootCapabilities" => vec![
@@ -446,7 +483,7 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                 })
             };
             let mut i = Instance::new(class)
-                .with("BIOSLastStatus", Value::list([2, 0]))
+                .list("BIOSLastStatus", [2, 0])
                 .t("BIOSPause", w("BIOSPause"))
                 .t("BIOSSetup", w("BIOSSetup"))
                 .t("BootMediaIndex", w("BootMediaIndex"))
@@ -480,6 +517,7 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                 .t("WinREBootEnabled", "true");
             if st.old_generation() {
                 i.props
+                    .0
                     .retain(|(k, _)| !k.starts_with("UEFI") && !k.starts_with("Uefi") && k != "WinREBootEnabled");
             }
             vec![i]
@@ -549,10 +587,7 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
             let mut i = Instance::new(class);
             if k.configured {
                 i = i
-                    .with(
-                        "ConfiguredEncryptionAlgorithms",
-                        Value::list(k.configured_encryption.clone()),
-                    )
+                    .list("ConfiguredEncryptionAlgorithms", k.configured_encryption.clone())
                     .t("ElementName", "Intel(r) AMT: Kerberos Settings")
                     .t("EncryptionAlgorithm", 0)
                     .t("InstanceID", "Intel (r) AMT: Kerberos Settings")
@@ -560,13 +595,13 @@ pub fn instances(class: &str, st: &DeviceState) -> Vec<Instance> {
                     .t("KrbEnabled", bool_s(k.enabled))
                     .t("MaximumClockTolerance", k.max_clock_tolerance)
                     .t("RealmName", &k.realm)
-                    .with("SupportedEncryptionAlgorithms", Value::list(supported.to_vec()));
+                    .list("SupportedEncryptionAlgorithms", supported.to_vec());
             } else {
                 i = i
                     .t("ElementName", "Intel(r) AMT: Kerberos Settings")
                     .t("InstanceID", "Intel (r) AMT: Kerberos Settings")
                     .t("KrbEnabled", "false")
-                    .with("SupportedEncryptionAlgorithms", Value::list(supported.to_vec()));
+                    .list("SupportedEncryptionAlgorithms", supported.to_vec());
             }
             vec![i]
         }

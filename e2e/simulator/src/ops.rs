@@ -10,12 +10,12 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
+use amt::device::{self, IncomingRequest as Request, MessageIds, Reply, enumeration_context, faults};
+use amt::wsman::Properties;
+use amt::{Fault, ns};
+
 use crate::auth::Principal;
-use crate::model::{self, BOOT_SOURCES, BOOT_WRITABLE};
-use crate::proto::ns;
-use crate::proto::request::{Epr, Request};
-use crate::proto::response::{self, Fault, Instance, Reply, Value};
-use crate::proto::xml::Element;
+use crate::model::{self, BOOT_SOURCES, BOOT_WRITABLE, Instance};
 use crate::state::{AclEntry, DeviceState, realm};
 
 /// Who asks, from where.
@@ -41,34 +41,36 @@ fn ok(body: String) -> Outcome {
     }
 }
 
-fn fault(f: Fault) -> Outcome {
+fn fault(f: fn() -> Fault) -> Outcome {
     Outcome {
-        body: Err(f),
+        body: Err(f()),
         acl_changed: false,
     }
 }
 
-fn rv(code: u32) -> (String, Value) {
-    ("ReturnValue".to_string(), Value::text(code))
-}
-
-fn out(name: &str, v: impl ToString) -> (String, Value) {
-    (name.to_string(), Value::text(v))
-}
-
 fn matches(instance: &Instance, selectors: &[(String, String)]) -> bool {
-    selectors
-        .iter()
-        .all(|(k, v)| instance.get(k).and_then(Value::as_text).is_some_and(|t| t == v))
+    selectors.iter().all(|(k, v)| instance.props.get(k) == Some(v.as_str()))
+}
+
+/// Writes responses for one request (AMT's prefix layouts come from `amt::device`).
+struct Writer<'a> {
+    ids: &'a MessageIds,
+    reply: Reply,
+}
+
+impl Writer<'_> {
+    fn method(&self, method: &str, output: Properties) -> String {
+        device::method_response(self.ids, &self.reply, &self.reply.resource_uri, method, &output)
+    }
 }
 
 /// Handles one authenticated request.
-pub fn handle(st: &mut DeviceState, req: &Request, ctx: &OpCtx<'_>, message_id: &str) -> Outcome {
+pub fn handle(st: &mut DeviceState, req: &Request, ctx: &OpCtx<'_>, ids: &MessageIds) -> Outcome {
     let Some(class) = ns::class_of(&req.resource_uri) else {
-        return fault(Fault::DESTINATION_UNREACHABLE);
+        return fault(faults::destination_unreachable);
     };
     let Some(info) = model::class_info(class, st) else {
-        return fault(Fault::DESTINATION_UNREACHABLE);
+        return fault(faults::destination_unreachable);
     };
     if !ctx.principal.has_realm(info.realm) {
         tracing::info!(
@@ -78,12 +80,11 @@ pub fn handle(st: &mut DeviceState, req: &Request, ctx: &OpCtx<'_>, message_id: 
             realm = info.realm,
             "access denied: missing realm"
         );
-        return fault(Fault::ACCESS_DENIED);
+        return fault(faults::access_denied);
     }
-    let reply = Reply {
-        message_id,
-        relates_to: &req.message_id,
-        resource_uri: &req.resource_uri,
+    let reply = Writer {
+        ids,
+        reply: req.reply(),
     };
     match req.action.as_str() {
         ns::ACTION_GET => {
@@ -94,8 +95,8 @@ pub fn handle(st: &mut DeviceState, req: &Request, ctx: &OpCtx<'_>, message_id: 
                 all.into_iter().find(|i| matches(i, &req.selectors))
             };
             match found {
-                Some(i) => ok(reply.transfer("GetResponse", &i)),
-                None => fault(Fault::DESTINATION_UNREACHABLE),
+                Some(i) => ok(device::get_response(ids, &reply.reply, &i.class, &i.props)),
+                None => fault(faults::destination_unreachable),
             }
         }
         ns::ACTION_ENUMERATE => {
@@ -105,81 +106,95 @@ pub fn handle(st: &mut DeviceState, req: &Request, ctx: &OpCtx<'_>, message_id: 
                 st.enum_contexts.remove(0);
             }
             st.enum_contexts.push((ctx_no, class.to_string(), 0));
-            ok(reply.enumerate(&response::enumeration_context(ctx_no)))
+            ok(device::enumerate_response(
+                ids,
+                &reply.reply,
+                &enumeration_context(ctx_no),
+            ))
         }
         ns::ACTION_PULL => pull(st, req, class, info.item_class, &reply),
         ns::ACTION_RELEASE => {
             let ctx_text = req
                 .body
                 .as_ref()
-                .and_then(|b| b.text_local("EnumerationContext"))
+                .and_then(|b| b.child_text(ns::ENUMERATION, "EnumerationContext"))
                 .unwrap_or_default()
+                .trim()
                 .to_string();
-            st.enum_contexts
-                .retain(|(n, _, _)| response::enumeration_context(*n) != ctx_text);
-            ok(reply.method_with_action("Release", &format!("{}/ReleaseResponse", ns::ENUMERATION), &[]))
+            st.enum_contexts.retain(|(n, _, _)| enumeration_context(*n) != ctx_text);
+            ok(device::release_response(ids, &reply.reply))
         }
         ns::ACTION_PUT => put(st, req, class, ctx, &reply),
         action => match action.strip_prefix(&format!("{}/", req.resource_uri)) {
             Some(method) if !method.is_empty() => invoke(st, req, class, method, ctx, &reply),
-            _ => fault(Fault::ACTION_NOT_SUPPORTED),
+            _ => fault(faults::action_not_supported),
         },
     }
 }
 
-fn pull(st: &mut DeviceState, req: &Request, class: &str, item_class: &str, reply: &Reply<'_>) -> Outcome {
+fn pull(st: &mut DeviceState, req: &Request, class: &str, item_class: &str, reply: &Writer<'_>) -> Outcome {
     let Some(body) = req.body.as_ref() else {
-        return fault(Fault::INVALID_ENUMERATION_CONTEXT);
+        return fault(faults::invalid_enumeration_context);
     };
-    let ctx_text = body.text_local("EnumerationContext").unwrap_or_default();
+    let ctx_text = body
+        .child_text(ns::ENUMERATION, "EnumerationContext")
+        .unwrap_or_default()
+        .trim();
     let Some(pos) = st
         .enum_contexts
         .iter()
-        .position(|(n, c, _)| response::enumeration_context(*n) == ctx_text && c == class)
+        .position(|(n, c, _)| enumeration_context(*n) == ctx_text && c == class)
     else {
-        return fault(Fault::INVALID_ENUMERATION_CONTEXT);
+        return fault(faults::invalid_enumeration_context);
     };
     // Without MaxElements, answer everything at once (MeshCommander sends none and works).
     let max = body
-        .text_local("MaxElements")
+        .child_text(ns::ENUMERATION, "MaxElements")
         .and_then(|m| m.parse::<usize>().ok())
         .unwrap_or(usize::MAX)
         .max(1);
     let all = model::instances(class, st);
     let start = st.enum_contexts[pos].2.min(all.len());
     let end = start.saturating_add(max).min(all.len());
-    let items = &all[start..end];
+    let items: Vec<Properties> = all[start..end].iter().map(|i| i.props.clone()).collect();
     let next = if end < all.len() {
         st.enum_contexts[pos].2 = end;
-        Some(response::enumeration_context(st.enum_contexts[pos].0))
+        Some(enumeration_context(st.enum_contexts[pos].0))
     } else {
         st.enum_contexts.remove(pos);
         None
     };
-    ok(reply.pull(&ns::resource_uri(item_class), items, next.as_deref()))
+    ok(device::pull_response(
+        reply.ids,
+        &reply.reply,
+        item_class,
+        &items,
+        next.as_deref(),
+    ))
 }
 
 fn is_bool(v: &str) -> bool {
     v == "true" || v == "false"
 }
 
-fn put(st: &mut DeviceState, req: &Request, class: &str, ctx: &OpCtx<'_>, reply: &Reply<'_>) -> Outcome {
-    let Some(body) = req.body.as_ref().filter(|b| b.name == class) else {
-        return fault(Fault::INVALID_REPRESENTATION);
+fn put(st: &mut DeviceState, req: &Request, class: &str, ctx: &OpCtx<'_>, reply: &Writer<'_>) -> Outcome {
+    let body = match &req.kind {
+        device::RequestKind::Put(b) if b.local == class => Properties::from_element(b),
+        _ => return fault(faults::invalid_representation),
     };
     let initiator = ctx.principal.initiator();
     match class {
         "AMT_BootSettingData" => {
             let mut changes = Vec::new();
             for (name, default) in BOOT_WRITABLE {
-                if let Some(v) = body.text_local(name) {
+                if let Some(v) = body.get(name) {
                     let valid = if is_bool(default) {
                         is_bool(v)
                     } else {
                         v.parse::<u32>().is_ok()
                     };
                     if !valid {
-                        return fault(Fault::INVALID_REPRESENTATION);
+                        return fault(faults::invalid_representation);
                     }
                     changes.push((name.to_string(), v.to_string(), *default));
                 }
@@ -195,15 +210,15 @@ fn put(st: &mut DeviceState, req: &Request, class: &str, ctx: &OpCtx<'_>, reply:
         }
         "AMT_RedirectionService" => {
             let old = st.redirection.enabled_state;
-            if let Some(v) = body.text_local("EnabledState") {
+            if let Some(v) = body.get("EnabledState") {
                 match v.parse::<u16>() {
                     Ok(s) if (32768..=32771).contains(&s) => st.redirection.enabled_state = s,
-                    _ => return fault(Fault::INVALID_REPRESENTATION),
+                    _ => return fault(faults::invalid_representation),
                 }
             }
-            if let Some(v) = body.text_local("ListenerEnabled") {
+            if let Some(v) = body.get("ListenerEnabled") {
                 if !is_bool(v) {
-                    return fault(Fault::INVALID_REPRESENTATION);
+                    return fault(faults::invalid_representation);
                 }
                 st.redirection.listener_enabled = v == "true";
             }
@@ -211,48 +226,48 @@ fn put(st: &mut DeviceState, req: &Request, class: &str, ctx: &OpCtx<'_>, reply:
         }
         "AMT_KerberosSettingData" => {
             let k = &mut st.kerberos;
-            let enabled = match body.text_local("KrbEnabled") {
+            let enabled = match body.get("KrbEnabled") {
                 Some(v) if is_bool(v) => v == "true",
-                _ => return fault(Fault::INVALID_REPRESENTATION),
+                _ => return fault(faults::invalid_representation),
             };
-            if let Some(t) = body.text_local("MaximumClockTolerance") {
+            if let Some(t) = body.get("MaximumClockTolerance") {
                 match t.parse::<u32>() {
                     Ok(t) if (1..=5).contains(&t) => k.max_clock_tolerance = t,
-                    _ => return fault(Fault::INVALID_REPRESENTATION),
+                    _ => return fault(faults::invalid_representation),
                 }
             }
-            if let Some(r) = body.text_local("RealmName") {
+            if let Some(r) = body.get("RealmName") {
                 k.realm = r.to_string();
             }
-            if let Some(v) = body.text_local("KeyVersion") {
+            if let Some(v) = body.get("KeyVersion") {
                 match v.parse() {
                     Ok(v) => k.key_version = v,
-                    Err(_) => return fault(Fault::INVALID_REPRESENTATION),
+                    Err(_) => return fault(faults::invalid_representation),
                 }
             }
-            let algs = body.texts_local("ConfiguredEncryptionAlgorithms");
+            let algs = body.get_all("ConfiguredEncryptionAlgorithms");
             if !algs.is_empty() {
                 match algs.iter().map(|a| a.parse::<u16>()).collect::<Result<Vec<_>, _>>() {
                     Ok(a) if a.iter().all(|x| *x <= 2) => k.configured_encryption = a,
-                    _ => return fault(Fault::INVALID_REPRESENTATION),
+                    _ => return fault(faults::invalid_representation),
                 }
             }
             if enabled && k.realm.is_empty() {
-                return fault(Fault::INVALID_REPRESENTATION);
+                return fault(faults::invalid_representation);
             }
             k.enabled = enabled;
             k.configured = true;
             st.audit(16, 13, initiator.clone(), ctx.peer.clone(), Vec::new());
-            if body.child_local("MasterKey").is_some() || body.child_local("Passphrase").is_some() {
+            if body.contains("MasterKey") || body.contains("Passphrase") {
                 st.audit(16, 14, initiator, ctx.peer.clone(), Vec::new());
             }
         }
-        _ => return fault(Fault::ACTION_NOT_SUPPORTED),
+        _ => return fault(faults::action_not_supported),
     }
     let instance = model::instances(class, st).into_iter().next();
     match instance {
-        Some(i) => ok(reply.transfer("PutResponse", &i)),
-        None => fault(Fault::DESTINATION_UNREACHABLE),
+        Some(i) => ok(device::put_response(reply.ids, &reply.reply, &i.class, &i.props)),
+        None => fault(faults::destination_unreachable),
     }
 }
 
@@ -271,8 +286,8 @@ fn service_selectors_ok(st: &DeviceState, class: &str, req: &Request) -> bool {
     req.selectors.is_empty() || model::instances(class, st).iter().any(|i| matches(i, &req.selectors))
 }
 
-fn arg<'a>(input: &'a Element, name: &str) -> Option<&'a str> {
-    input.text_local(name)
+fn arg<'a>(input: &'a Properties, name: &str) -> Option<&'a str> {
+    input.get(name)
 }
 
 fn invoke(
@@ -281,23 +296,24 @@ fn invoke(
     class: &str,
     method: &str,
     ctx: &OpCtx<'_>,
-    reply: &Reply<'_>,
+    reply: &Writer<'_>,
 ) -> Outcome {
     if !service_selectors_ok(st, class, req) {
-        return fault(Fault::DESTINATION_UNREACHABLE);
+        return fault(faults::destination_unreachable);
     }
-    let empty = Element::default();
-    let input = match req.body.as_ref() {
-        Some(b) if b.name == format!("{method}_INPUT") => b,
-        Some(_) => return fault(Fault::INVALID_PARAMETER),
-        None => &empty,
+    let input = match &req.kind {
+        device::RequestKind::Invoke { input, .. } if input.local == format!("{method}_INPUT") => {
+            Properties::from_element(input)
+        }
+        _ => return fault(faults::invalid_parameter),
     };
+    let input = &input;
     let initiator = ctx.principal.initiator();
     let peer = ctx.peer.clone();
     match (class, method) {
         ("CIM_PowerManagementService", "RequestPowerStateChange") => {
             let Some(state) = arg(input, "PowerState").and_then(|s| s.parse::<u16>().ok()) else {
-                return fault(Fault::INVALID_PARAMETER);
+                return fault(faults::invalid_parameter);
             };
             let (code, event) = st.request_power_state(state);
             if let Some(ev) = event {
@@ -310,29 +326,28 @@ fn invoke(
                 return_value = code,
                 "power state change"
             );
-            ok(reply.method(method, &[rv(code)]))
+            ok(reply.method(method, Properties::new().text("ReturnValue", code)))
         }
         ("CIM_BootConfigSetting", "ChangeBootOrder") => {
-            let source = input.child_local("Source").and_then(Epr::from_element);
+            let source = input.get_epr("Source");
             match source {
                 None => st.boot.boot_source = None,
                 Some(epr) => {
                     let id = epr.selector("InstanceID").unwrap_or_default();
                     if !BOOT_SOURCES.contains(&id) {
                         // PT_STATUS_UNSUPPORTED_BOOT_OPTION
-                        return ok(reply.method(method, &[rv(0x802)]));
+                        return ok(reply.method(method, Properties::new().text("ReturnValue", 0x802)));
                     }
                     st.boot.boot_source = Some(id.to_string());
                 }
             }
             st.audit(17, 4, initiator, peer, Vec::new());
-            ok(reply.method(method, &[rv(0)]))
+            ok(reply.method(method, Properties::new().text("ReturnValue", 0)))
         }
         ("CIM_BootService", "SetBootConfigRole") => {
             let role = arg(input, "Role").and_then(|r| r.parse::<u16>().ok());
             let target_ok = input
-                .child_local("BootConfigSetting")
-                .and_then(Epr::from_element)
+                .get_epr("BootConfigSetting")
                 .and_then(|e| e.selector("InstanceID").map(str::to_string))
                 .is_some_and(|id| id == "Intel(r) AMT: Boot Configuration 0");
             let code = match role {
@@ -345,7 +360,14 @@ fn invoke(
             };
             // The captured response's Action has no "Response" suffix (reference §1.3);
             // reproduce it so clients are tested against the quirk.
-            ok(reply.method_with_action(method, &format!("{}/{method}", req.resource_uri), &[rv(code)]))
+            ok(device::method_response_with_action(
+                reply.ids,
+                &reply.reply,
+                &req.resource_uri,
+                method,
+                &format!("{}/{method}", req.resource_uri),
+                &Properties::new().text("ReturnValue", code),
+            ))
         }
         ("AMT_RedirectionService", "RequestStateChange") => {
             match arg(input, "RequestedState").and_then(|s| s.parse::<u16>().ok()) {
@@ -353,14 +375,15 @@ fn invoke(
                     let old = st.redirection.enabled_state;
                     st.redirection.enabled_state = s;
                     audit_redirection(st, old, ctx);
-                    ok(reply.method(method, &[rv(0)]))
+                    ok(reply.method(method, Properties::new().text("ReturnValue", 0)))
                 }
-                _ => ok(reply.method(method, &[rv(5)])),
+                _ => ok(reply.method(method, Properties::new().text("ReturnValue", 5))),
             }
         }
-        ("AMT_MessageLog", "PositionToFirstRecord") => {
-            ok(reply.method(method, &[out("IterationIdentifier", 1), rv(0)]))
-        }
+        ("AMT_MessageLog", "PositionToFirstRecord") => ok(reply.method(
+            method,
+            Properties::new().text("IterationIdentifier", 1).text("ReturnValue", 0),
+        )),
         ("AMT_MessageLog", "GetRecords") => {
             let id = arg(input, "IterationIdentifier")
                 .and_then(|s| s.parse::<usize>().ok())
@@ -371,19 +394,18 @@ fn invoke(
                 .clamp(1, 390);
             if id == 0 || id > st.event_log.len() + 1 {
                 // PT_STATUS_INVALID_INDEX
-                return ok(reply.method(method, &[rv(35)]));
+                return ok(reply.method(method, Properties::new().text("ReturnValue", 35)));
             }
             let start = id - 1;
             let end = (start + max).min(st.event_log.len());
             let records: Vec<String> = st.event_log[start..end].iter().map(|r| r.to_base64()).collect();
             ok(reply.method(
                 method,
-                &[
-                    out("IterationIdentifier", end + 1),
-                    out("NoMoreRecords", end >= st.event_log.len()),
-                    ("RecordArray".into(), Value::List(records)),
-                    rv(0),
-                ],
+                Properties::new()
+                    .text("IterationIdentifier", end + 1)
+                    .text("NoMoreRecords", end >= st.event_log.len())
+                    .list("RecordArray", records)
+                    .text("ReturnValue", 0),
             ))
         }
         ("AMT_AuditLog", "ReadRecords") => {
@@ -392,40 +414,47 @@ fn invoke(
                 .unwrap_or(1);
             let total = st.audit_log.len();
             if start == 0 || (start > total && !(total == 0 && start == 1)) {
-                return ok(reply.method(method, &[out("TotalRecordCount", total), rv(35)]));
+                return ok(reply.method(
+                    method,
+                    Properties::new()
+                        .text("TotalRecordCount", total)
+                        .text("ReturnValue", 35),
+                ));
             }
             let from = start - 1;
             let to = (from + 10).min(total);
             let records: Vec<String> = st.audit_log[from..to].iter().map(|r| r.to_amt().to_base64()).collect();
             ok(reply.method(
                 method,
-                &[
-                    out("TotalRecordCount", total),
-                    out("RecordsReturned", records.len()),
-                    ("EventRecords".into(), Value::List(records)),
-                    rv(0),
-                ],
+                Properties::new()
+                    .text("TotalRecordCount", total)
+                    .text("RecordsReturned", records.len())
+                    .list("EventRecords", records)
+                    .text("ReturnValue", 0),
             ))
         }
-        ("AMT_TimeSynchronizationService", "GetLowAccuracyTimeSynch") => {
-            ok(reply.method(method, &[out("Ta0", st.device_time().max(0)), rv(0)]))
-        }
+        ("AMT_TimeSynchronizationService", "GetLowAccuracyTimeSynch") => ok(reply.method(
+            method,
+            Properties::new()
+                .text("Ta0", st.device_time().max(0))
+                .text("ReturnValue", 0),
+        )),
         ("AMT_TimeSynchronizationService", "SetHighAccuracyTimeSynch") => {
             let get = |k| arg(input, k).and_then(|s| s.parse::<i64>().ok());
             let (Some(_ta0), Some(tm1), Some(tm2)) = (get("Ta0"), get("Tm1"), get("Tm2")) else {
-                return fault(Fault::INVALID_PARAMETER);
+                return fault(faults::invalid_parameter);
             };
             // Times before 2004-01-01 are refused (PT_STATUS_INVALID_TIME... reported as
             // INVALID_PARAMETER 36 by the MOF's method description).
             if tm1 < 1_072_915_200 || tm2 < 1_072_915_200 {
-                return ok(reply.method(method, &[rv(36)]));
+                return ok(reply.method(method, Properties::new().text("ReturnValue", 36)));
             }
             st.clock_offset_secs = tm2 - crate::state::unix_now();
             st.audit(21, 0, initiator, peer, Vec::new());
-            ok(reply.method(method, &[rv(0)]))
+            ok(reply.method(method, Properties::new().text("ReturnValue", 0)))
         }
         ("AMT_AuthorizationService", m) => acl_method(st, m, input, ctx, reply),
-        _ => fault(Fault::ACTION_NOT_SUPPORTED),
+        _ => fault(faults::action_not_supported),
     }
 }
 
@@ -444,13 +473,13 @@ const MAX_DIGEST_ENTRIES: usize = 7;
 const MAX_KERBEROS_ENTRIES: usize = 32;
 
 /// Reads the identity, permission and realms of Add/UpdateUserAclEntryEx.
-fn acl_input(st: &DeviceState, input: &Element, handle: Option<u32>) -> Result<AclEntry, u32> {
+fn acl_input(st: &DeviceState, input: &Properties, handle: Option<u32>) -> Result<AclEntry, u32> {
     let access_permission = arg(input, "AccessPermission")
         .and_then(|a| a.parse::<u8>().ok())
         .filter(|a| *a <= 2)
         .ok_or(PT_INVALID_PARAMETER)?;
     let realms: Vec<u8> = input
-        .texts_local("Realms")
+        .get_all("Realms")
         .iter()
         .map(|r| r.parse::<u8>())
         .collect::<Result<_, _>>()
@@ -493,46 +522,45 @@ fn acl_input(st: &DeviceState, input: &Element, handle: Option<u32>) -> Result<A
     Ok(e)
 }
 
-fn acl_method(st: &mut DeviceState, method: &str, input: &Element, ctx: &OpCtx<'_>, reply: &Reply<'_>) -> Outcome {
+fn acl_method(st: &mut DeviceState, method: &str, input: &Properties, ctx: &OpCtx<'_>, reply: &Writer<'_>) -> Outcome {
     let initiator = ctx.principal.initiator();
     let peer = ctx.peer.clone();
     let handle_arg = arg(input, "Handle").and_then(|h| h.parse::<u32>().ok());
     let mut acl_changed = false;
-    let outputs: Vec<(String, Value)> = match method {
+    let outputs: Properties = match method {
         "EnumerateUserAclEntries" => {
             let start = arg(input, "StartIndex")
                 .and_then(|s| s.parse::<usize>().ok())
                 .unwrap_or(1)
                 .max(1);
             let handles: Vec<u32> = st.acl.iter().skip(start - 1).take(50).map(|e| e.handle).collect();
-            vec![
-                out("TotalCount", st.acl.len()),
-                out("HandlesCount", handles.len()),
-                ("Handles".into(), Value::list(handles)),
-                rv(0),
-            ]
+            Properties::new()
+                .text("TotalCount", st.acl.len())
+                .text("HandlesCount", handles.len())
+                .list("Handles", handles)
+                .text("ReturnValue", 0)
         }
         "GetUserAclEntryEx" => match st.acl.iter().find(|e| Some(e.handle) == handle_arg) {
-            None => vec![rv(PT_INVALID_HANDLE)],
+            None => Properties::new().text("ReturnValue", PT_INVALID_HANDLE),
             Some(e) => {
-                let mut o = Vec::new();
+                let mut o = Properties::new();
                 if let Some(u) = &e.username {
-                    o.push(out("DigestUsername", u));
+                    o = o.text("DigestUsername", u);
                 }
                 if let Some(s) = &e.sid {
-                    o.push(out(
+                    o = o.text(
                         "KerberosUserSid",
                         s.parse::<amt::Sid>().map(|s| s.to_base64()).unwrap_or_default(),
-                    ));
+                    );
                 }
-                o.push(out("AccessPermission", e.access_permission));
-                o.push(("Realms".into(), Value::list(e.realms.clone())));
-                o.push(rv(0));
+                o = o.text("AccessPermission", e.access_permission);
+                o = o.list("Realms", e.realms.clone());
+                o = o.text("ReturnValue", 0);
                 o
             }
         },
         "AddUserAclEntryEx" => match acl_input(st, input, None) {
-            Err(code) => vec![rv(code)],
+            Err(code) => Properties::new().text("ReturnValue", code),
             Ok(mut e) => {
                 let duplicate = st
                     .acl
@@ -541,11 +569,11 @@ fn acl_method(st: &mut DeviceState, method: &str, input: &Element, ctx: &OpCtx<'
                 let digest_count = st.acl.iter().filter(|x| x.username.is_some()).count();
                 let krb_count = st.acl.len() - digest_count;
                 if duplicate {
-                    vec![rv(PT_DUPLICATE)]
+                    Properties::new().text("ReturnValue", PT_DUPLICATE)
                 } else if e.username.is_some() && digest_count >= MAX_DIGEST_ENTRIES {
-                    vec![rv(PT_MAX_LIMIT_REACHED)]
+                    Properties::new().text("ReturnValue", PT_MAX_LIMIT_REACHED)
                 } else if e.sid.is_some() && krb_count >= MAX_KERBEROS_ENTRIES {
-                    vec![rv(PT_MAX_KERB_DOMAIN_REACHED)]
+                    Properties::new().text("ReturnValue", PT_MAX_KERB_DOMAIN_REACHED)
                 } else {
                     e.handle = st.next_acl_handle;
                     st.next_acl_handle += 1;
@@ -553,37 +581,39 @@ fn acl_method(st: &mut DeviceState, method: &str, input: &Element, ctx: &OpCtx<'
                     st.acl.push(e);
                     st.audit(16, 2, initiator, peer, Vec::new());
                     acl_changed = true;
-                    vec![out("Handle", handle), rv(0)]
+                    Properties::new().text("Handle", handle).text("ReturnValue", 0)
                 }
             }
         },
         "UpdateUserAclEntryEx" => match st.acl.iter().position(|e| Some(e.handle) == handle_arg) {
-            None => vec![rv(PT_INVALID_HANDLE)],
+            None => Properties::new().text("ReturnValue", PT_INVALID_HANDLE),
             Some(pos) => match acl_input(st, input, handle_arg) {
-                Err(code) => vec![rv(code)],
+                Err(code) => Properties::new().text("ReturnValue", code),
                 Ok(mut e) => {
                     e.enabled = st.acl[pos].enabled;
                     st.acl[pos] = e;
                     st.audit(16, 3, initiator, peer, Vec::new());
                     acl_changed = true;
-                    vec![rv(0)]
+                    Properties::new().text("ReturnValue", 0)
                 }
             },
         },
         "RemoveUserAclEntry" => match st.acl.iter().position(|e| Some(e.handle) == handle_arg) {
-            None => vec![rv(PT_INVALID_HANDLE)],
+            None => Properties::new().text("ReturnValue", PT_INVALID_HANDLE),
             Some(pos) => {
                 if st.acl[pos].username.as_deref().is_some_and(|u| u.starts_with("$$")) {
-                    vec![rv(PT_NOT_PERMITTED)]
+                    Properties::new().text("ReturnValue", PT_NOT_PERMITTED)
                 } else {
                     st.acl.remove(pos);
                     st.audit(16, 4, initiator, peer, Vec::new());
                     acl_changed = true;
-                    vec![rv(0)]
+                    Properties::new().text("ReturnValue", 0)
                 }
             }
         },
-        "GetAdminAclEntry" => vec![out("Username", &st.admin_user), rv(0)],
+        "GetAdminAclEntry" => Properties::new()
+            .text("Username", &st.admin_user)
+            .text("ReturnValue", 0),
         "SetAdminAclEntryEx" => {
             let user = arg(input, "Username").unwrap_or_default();
             match arg(input, "DigestPassword").and_then(|p| B64.decode(p).ok()) {
@@ -592,15 +622,15 @@ fn acl_method(st: &mut DeviceState, method: &str, input: &Element, ctx: &OpCtx<'
                     st.admin_ha1 = hex::encode(pw);
                     st.audit(16, 3, initiator, peer, Vec::new());
                     acl_changed = true;
-                    vec![rv(0)]
+                    Properties::new().text("ReturnValue", 0)
                 }
-                _ => vec![rv(PT_INVALID_PARAMETER)],
+                _ => Properties::new().text("ReturnValue", PT_INVALID_PARAMETER),
             }
         }
-        _ => return fault(Fault::ACTION_NOT_SUPPORTED),
+        _ => return fault(faults::action_not_supported),
     };
     Outcome {
-        body: Ok(reply.method(method, &outputs)),
+        body: Ok(reply.method(method, outputs)),
         acl_changed,
     }
 }

@@ -6,11 +6,10 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use amt::wsman::{Properties, Request};
 use amt_sim::auth::{TicketVerifier, VerifiedTicket};
 use amt_sim::client::{ClientAuth, WsmanClient};
 use amt_sim::fleet::{Fleet, FleetConfig};
-use amt_sim::proto::ns;
-use amt_sim::proto::request::{build, method_input};
 use amt_sim::seed::{AclSeed, FleetSeed};
 use amt_sim::state::Initiator;
 use base64::Engine;
@@ -81,18 +80,12 @@ async fn fleet() -> Fleet {
 }
 
 fn power(state: u16) -> String {
-    let uri = ns::resource_uri("CIM_PowerManagementService");
-    build(
-        &format!("{uri}/RequestPowerStateChange"),
-        &uri,
-        1,
-        &[],
-        &method_input(&uri, "RequestPowerStateChange", &[("PowerState", &state.to_string())]),
-    )
+    let input = Properties::new().text("PowerState", state);
+    Request::invoke("CIM_PowerManagementService", "RequestPowerStateChange", input).to_xml(1)
 }
 
 fn general() -> String {
-    build(ns::ACTION_GET, &ns::resource_uri("AMT_GeneralSettings"), 1, &[], "")
+    Request::get("AMT_GeneralSettings").to_xml(1)
 }
 
 #[tokio::test]

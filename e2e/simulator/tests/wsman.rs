@@ -2,12 +2,11 @@
 
 use std::time::Duration;
 
+use amt::ns;
+use amt::wsman::{Element, EndpointReference, Properties, Request};
 use amt_sim::client::{ClientAuth, WsmanClient};
 use amt_sim::fleet::{Fleet, FleetConfig};
 use amt_sim::ops::digest_password_b64;
-use amt_sim::proto::ns;
-use amt_sim::proto::request::{build, method_input};
-use amt_sim::proto::xml::Element;
 use amt_sim::seed::{AclSeed, FleetSeed};
 use amt_sim::state::Faults;
 use amt_sim::state::Initiator;
@@ -15,18 +14,15 @@ use amt_sim::state::Initiator;
 const PW: &str = "P@ssw0rd";
 
 fn get(class: &str, selectors: &[(&str, &str)]) -> String {
-    build(ns::ACTION_GET, &ns::resource_uri(class), 1, selectors, "")
+    selectors
+        .iter()
+        .fold(Request::get(class), |r, (k, v)| r.selector(k, v))
+        .to_xml(1)
 }
 
 fn invoke(class: &str, method: &str, args: &[(&str, &str)]) -> String {
-    let uri = ns::resource_uri(class);
-    build(
-        &format!("{uri}/{method}"),
-        &uri,
-        2,
-        &[],
-        &method_input(&uri, method, args),
-    )
+    let input = args.iter().fold(Properties::new(), |p, (k, v)| p.text(k, v));
+    Request::invoke(class, method, input).to_xml(2)
 }
 
 fn power(state: u16) -> String {
@@ -39,7 +35,7 @@ fn power(state: u16) -> String {
 
 fn text_of(body: &str, name: &str) -> Option<String> {
     fn find(e: &Element, name: &str) -> Option<String> {
-        if e.name == name {
+        if e.local == name {
             return Some(e.text.clone());
         }
         e.children.iter().find_map(|c| find(c, name))
@@ -289,11 +285,8 @@ async fn unknown_selector_and_class_are_destination_unreachable() {
     let r = c.post("<Envelope><Header>").await.unwrap();
     assert_eq!(r.status, 400);
     assert!(r.body.contains("SchemaValidationError"));
-    let uri = ns::resource_uri("AMT_GeneralSettings");
-    let r = c
-        .post(&build(&format!("{uri}/Frobnicate"), &uri, 3, &[], ""))
-        .await
-        .unwrap();
+    let frob = Request::invoke("AMT_GeneralSettings", "Frobnicate", Properties::new());
+    let r = c.post(&frob.to_xml(3)).await.unwrap();
     assert_eq!(r.status, 400);
     assert!(r.body.contains("b:ActionNotSupported"));
     f.shutdown().await;
@@ -335,41 +328,27 @@ async fn prefixes_match_captured_get_and_pull() {
     assert!(mid.starts_with("uuid:00000000-8086-8086-8086-") && mid.len() == 41);
 
     let uri = ns::resource_uri("CIM_SoftwareIdentity");
-    let r = c
-        .post(&build(
-            ns::ACTION_ENUMERATE,
-            &uri,
-            4,
-            &[],
-            "<Enumerate xmlns=\"http://schemas.xmlsoap.org/ws/2004/09/enumeration\"/>",
-        ))
-        .await
-        .unwrap();
+    let r = c.post(&Request::enumerate(&uri).to_xml(4)).await.unwrap();
     assert_eq!(
         prefixes(&r.body),
         prefixes(&fixture("cim/software/identity/enumerate.xml"))
     );
     let ctx = text_of(&r.body, "EnumerationContext").unwrap();
-    let pull = format!(
-        "<Pull xmlns=\"http://schemas.xmlsoap.org/ws/2004/09/enumeration\"><EnumerationContext>{ctx}</EnumerationContext><MaxElements>999</MaxElements><MaxCharacters>99999</MaxCharacters></Pull>"
-    );
-    let r = c.post(&build(ns::ACTION_PULL, &uri, 5, &[], &pull)).await.unwrap();
+    let pull = Request::pull(&uri, &ctx);
+    let r = c.post(&pull.to_xml(5)).await.unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(prefixes(&r.body), prefixes(&fixture("cim/software/identity/pull.xml")));
     assert!(r.body.contains("<h:InstanceID>AMT</h:InstanceID>"));
     assert!(r.body.contains("<g:EndOfSequence></g:EndOfSequence>"));
     // The context is used up.
-    let r = c.post(&build(ns::ACTION_PULL, &uri, 6, &[], &pull)).await.unwrap();
+    let r = c.post(&pull.to_xml(6)).await.unwrap();
     assert_eq!(r.status, 400);
 
     // Association pull: items are CIM_AssociatedPowerManagementService.
     let uri = ns::resource_uri("CIM_ServiceAvailableToElement");
-    let r = c.post(&build(ns::ACTION_ENUMERATE, &uri, 7, &[], "")).await.unwrap();
+    let r = c.post(&Request::enumerate(&uri).to_xml(7)).await.unwrap();
     let ctx = text_of(&r.body, "EnumerationContext").unwrap();
-    let pull = format!(
-        "<Pull xmlns=\"http://schemas.xmlsoap.org/ws/2004/09/enumeration\"><EnumerationContext>{ctx}</EnumerationContext></Pull>"
-    );
-    let r = c.post(&build(ns::ACTION_PULL, &uri, 8, &[], &pull)).await.unwrap();
+    let r = c.post(&Request::pull(&uri, &ctx).to_xml(8)).await.unwrap();
     assert_eq!(
         prefixes(&r.body),
         prefixes(&fixture("cim/service/availabletoelement/pull.xml"))
@@ -446,22 +425,25 @@ async fn boot_to_bios_is_consumed_by_the_next_reset() {
     let f = fleet(1).await;
     let dev = f.device(1).unwrap();
     let mut c = admin(&f, 1);
-    let uri = ns::resource_uri("AMT_BootSettingData");
-    let put = format!(
-        "<h:AMT_BootSettingData xmlns:h=\"{uri}\"><h:BIOSPause>false</h:BIOSPause><h:BIOSSetup>true</h:BIOSSetup><h:InstanceID>Intel(r) AMT:BootSettingData 0</h:InstanceID><h:UseSOL>false</h:UseSOL></h:AMT_BootSettingData>"
-    );
-    let r = c.post(&build(ns::ACTION_PUT, &uri, 9, &[], &put)).await.unwrap();
+    let put = Properties::new()
+        .text("BIOSPause", false)
+        .text("BIOSSetup", true)
+        .text("InstanceID", "Intel(r) AMT:BootSettingData 0")
+        .text("UseSOL", false);
+    let r = c
+        .post(&Request::put("AMT_BootSettingData", put).to_xml(9))
+        .await
+        .unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(text_of(&r.body, "BIOSSetup").as_deref(), Some("true"));
-    let svc = ns::resource_uri("CIM_BootService");
-    let cfg = ns::resource_uri("CIM_BootConfigSetting");
-    let body = format!(
-        "<h:SetBootConfigRole_INPUT xmlns:h=\"{svc}\"><h:BootConfigSetting><Address xmlns=\"{a}\">{a}</Address><ReferenceParameters xmlns=\"{a}\"><ResourceURI xmlns=\"{w}\">{cfg}</ResourceURI><SelectorSet xmlns=\"{w}\"><Selector Name=\"InstanceID\">Intel(r) AMT: Boot Configuration 0</Selector></SelectorSet></ReferenceParameters></h:BootConfigSetting><h:Role>1</h:Role></h:SetBootConfigRole_INPUT>",
-        a = ns::ADDRESSING,
-        w = ns::WSMAN
-    );
+    let cfg = EndpointReference::new(
+        "CIM_BootConfigSetting",
+        &[("InstanceID", "Intel(r) AMT: Boot Configuration 0")],
+    )
+    .with_address(ns::ADDRESSING);
+    let role = Properties::new().epr("BootConfigSetting", cfg).text("Role", 1);
     let r = c
-        .post(&build(&format!("{svc}/SetBootConfigRole"), &svc, 10, &[], &body))
+        .post(&Request::invoke("CIM_BootService", "SetBootConfigRole", role).to_xml(10))
         .await
         .unwrap();
     assert_eq!(text_of(&r.body, "ReturnValue").as_deref(), Some("0"), "{}", r.body);
@@ -516,7 +498,7 @@ async fn identify_answers_without_authentication() {
     let body = format!(
         "<s:Envelope xmlns:s=\"{}\" xmlns:i=\"{}\"><s:Header/><s:Body><i:Identify/></s:Body></s:Envelope>",
         ns::SOAP,
-        ns::WSMID
+        ns::IDENTITY
     );
     let r = c.post(&body).await.unwrap();
     assert_eq!(r.status, 200);

@@ -82,6 +82,8 @@ pub struct IncomingRequest {
     pub selectors: Vec<(String, String)>,
     /// The kind and its payload.
     pub kind: RequestKind,
+    /// The first element of the Body as sent (e.g. Pull's `MaxElements`, Release's context).
+    pub body: Option<Element>,
 }
 
 impl IncomingRequest {
@@ -153,6 +155,7 @@ pub fn parse_request(xml: &str) -> Result<IncomingRequest, ParseError> {
         resource_uri,
         selectors: h.selectors,
         kind,
+        body: env.body.children.first().cloned(),
     })
 }
 
@@ -275,6 +278,20 @@ pub fn method_response(ids: &MessageIds, reply: &Reply, class_uri: &str, method:
     instance_response(ids, reply, &action, &uri, &format!("{method}_OUTPUT"), output)
 }
 
+/// A method response with an explicit Action, for firmware quirks: AMT answers
+/// `CIM_BootService.SetBootConfigRole` with Action `…/SetBootConfigRole`, no `Response` suffix.
+pub fn method_response_with_action(
+    ids: &MessageIds,
+    reply: &Reply,
+    class_uri: &str,
+    method: &str,
+    action: &str,
+    output: &Properties,
+) -> String {
+    let uri = ns::resource_uri(class_uri);
+    instance_response(ids, reply, action, &uri, &format!("{method}_OUTPUT"), output)
+}
+
 /// A method response carrying only `ReturnValue`.
 pub fn return_value_response(ids: &MessageIds, reply: &Reply, class_uri: &str, method: &str, code: u32) -> String {
     method_response(
@@ -302,6 +319,21 @@ pub fn create_response(ids: &MessageIds, reply: &Reply, created: &EndpointRefere
     crate::wsman::value::write_epr(&mut out, created, &p);
     out.push_str("</g:ResourceCreated></a:Body></a:Envelope>");
     out
+}
+
+/// A ReleaseResponse (WS-Enumeration; empty body).
+pub fn release_response(ids: &MessageIds, reply: &Reply) -> String {
+    let mut out = String::with_capacity(1024);
+    envelope_open(&mut out, &base_decls(ns::ENUMERATION));
+    header(&mut out, ids, reply, &format!("{}Response", ns::ACTION_RELEASE), "c");
+    out.push_str("<a:Body></a:Body></a:Envelope>");
+    out
+}
+
+/// An enumeration context formatted the way AMT does: `DD020000-0000-0000-0000-000000000000`
+/// for counter 0x2DD (the counter's bytes little-endian in the first group).
+pub fn enumeration_context(counter: u32) -> String {
+    format!("{:08X}-0000-0000-0000-000000000000", counter.swap_bytes())
 }
 
 /// A Delete response (empty body).
@@ -534,6 +566,24 @@ pub mod faults {
         )
     }
 
+    /// The request is not a valid envelope (or not XML at all).
+    pub fn schema_validation() -> Fault {
+        make(
+            FaultSubcode::SchemaValidationError,
+            "The supplied SOAP violates the corresponding XML Schema definition.",
+            None,
+        )
+    }
+
+    /// A method's arguments are missing or unusable.
+    pub fn invalid_parameter() -> Fault {
+        make(
+            FaultSubcode::InvalidParameter,
+            "An operation parameter is not valid.",
+            None,
+        )
+    }
+
     /// Bad enumeration context.
     pub fn invalid_enumeration_context() -> Fault {
         make(
@@ -575,6 +625,9 @@ mod tests {
             faults::quota_limit(),
             faults::access_denied(),
             faults::must_understand(),
+            faults::schema_validation(),
+            faults::invalid_parameter(),
+            faults::invalid_enumeration_context(),
         ] {
             let xml = fault_response(&ids, "5", &f);
             let env = Envelope::parse(&xml).expect("parses");
@@ -584,5 +637,46 @@ mod tests {
             assert_eq!(back.reason, f.reason);
             assert_eq!(back.detail, f.detail);
         }
+    }
+
+    #[test]
+    fn enumeration_contexts_quirky_actions_and_release() {
+        assert_eq!(enumeration_context(0x2DD), "DD020000-0000-0000-0000-000000000000");
+        let ids = MessageIds::starting_at(7);
+        let uri = ns::resource_uri("CIM_BootService");
+        let reply = Reply {
+            relates_to: "3".into(),
+            resource_uri: uri.clone(),
+        };
+        let action = format!("{uri}/SetBootConfigRole");
+        let xml = method_response_with_action(
+            &ids,
+            &reply,
+            &uri,
+            "SetBootConfigRole",
+            &action,
+            &Properties::new().text("ReturnValue", 0),
+        );
+        let env = Envelope::parse(&xml).expect("parses");
+        assert_eq!(env.header.action, action);
+        let out = env.method_output("SetBootConfigRole").expect("output");
+        assert_eq!(crate::wsman::parse::return_value(out).expect("ReturnValue"), 0);
+        let env = Envelope::parse(&release_response(&ids, &reply)).expect("parses");
+        assert_eq!(env.header.action, format!("{}Response", ns::ACTION_RELEASE));
+        assert!(env.body.children.is_empty());
+    }
+
+    #[test]
+    fn request_keeps_its_body() {
+        let req = crate::wsman::Request::pull("CIM_SoftwareIdentity", "DD020000-0000-0000-0000-000000000000");
+        let r = parse_request(&req.to_xml(4)).expect("parses");
+        assert_eq!(
+            r.kind,
+            RequestKind::Pull {
+                context: "DD020000-0000-0000-0000-000000000000".into()
+            }
+        );
+        let body = r.body.expect("body");
+        assert_eq!(body.child_text(ns::ENUMERATION, "MaxElements"), Some("999"));
     }
 }

@@ -77,9 +77,30 @@ pub fn class_name(resource_uri: &str) -> &str {
     resource_uri.rsplit('/').next().unwrap_or(resource_uri)
 }
 
+/// Class name of a resource URI in one of the three AMT schemas (`AMT_`, `CIM_`, `IPS_`);
+/// `None` for any other URI (a device answers those with DestinationUnreachable).
+pub fn class_of(resource_uri: &str) -> Option<&str> {
+    [AMT_SCHEMA, CIM_SCHEMA, IPS_SCHEMA]
+        .iter()
+        .find_map(|p| resource_uri.strip_prefix(p))
+        .filter(|c| !c.is_empty() && !c.contains('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn class_of_known_schemas_only() {
+        assert_eq!(
+            class_of(&resource_uri("AMT_GeneralSettings")),
+            Some("AMT_GeneralSettings")
+        );
+        assert_eq!(class_of(&resource_uri("IPS_OptInService")), Some("IPS_OptInService"));
+        assert_eq!(class_of("http://example.com/x/CIM_Chassis"), None);
+        assert_eq!(class_of(CIM_SCHEMA), None);
+        assert_eq!(class_of(&format!("{AMT_SCHEMA}a/b")), None);
+    }
 
     #[test]
     fn uri_round_trip() {

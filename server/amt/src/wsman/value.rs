@@ -137,6 +137,30 @@ impl Properties {
         })
     }
 
+    /// Every scalar text for a name, in order (an array).
+    pub fn get_all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter_map(|(k, v)| match v {
+                Value::Text(t) if k == name => Some(t.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The first endpoint reference for a name.
+    pub fn get_epr(&self, name: &str) -> Option<&EndpointReference> {
+        self.0.iter().find_map(|(k, v)| match v {
+            Value::Epr(e) if k == name => Some(e),
+            _ => None,
+        })
+    }
+
+    /// True when any entry has this name (whatever its value).
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
     /// Removes every entry with this name (e.g. read-only fields before a Put).
     pub fn remove(&mut self, name: &str) {
         self.0.retain(|(k, _)| k != name);
