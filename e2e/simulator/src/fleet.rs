@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -22,6 +23,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpSocket;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 use crate::auth::{self, AuthError, Principal, SharedVerifier};
 use crate::ops::{self, OpCtx};
@@ -51,6 +53,47 @@ pub enum FleetError {
     /// The seed is invalid.
     #[error(transparent)]
     Seed(#[from] crate::seed::SeedError),
+    /// The TLS certificate or key is unusable.
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// TLS on a second port of every device (AMT's 16993), one certificate for the whole fleet
+/// (the lab's `devices.crt` names amt1..amt8 and their addresses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// Port (16993 on real devices; 0 picks a free one).
+    pub port: u16,
+}
+
+impl TlsConfig {
+    /// The rustls server configuration (ring provider, TLS 1.2 and 1.3).
+    pub fn server_config(&self) -> Result<Arc<tokio_rustls::rustls::ServerConfig>, FleetError> {
+        use tokio_rustls::rustls;
+        let open = |p: &PathBuf| {
+            std::fs::File::open(p)
+                .map(std::io::BufReader::new)
+                .map_err(|e| FleetError::Tls(format!("cannot read {}: {e}", p.display())))
+        };
+        let certs = rustls_pemfile::certs(&mut open(&self.cert)?)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| FleetError::Tls(format!("{}: {e}", self.cert.display())))?;
+        if certs.is_empty() {
+            return Err(FleetError::Tls(format!("no certificate in {}", self.cert.display())));
+        }
+        let key = rustls_pemfile::private_key(&mut open(&self.key)?)
+            .map_err(|e| FleetError::Tls(format!("{}: {e}", self.key.display())))?
+            .ok_or_else(|| FleetError::Tls(format!("no private key in {}", self.key.display())))?;
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+            .map_err(|e| FleetError::Tls(e.to_string()))?;
+        Ok(Arc::new(config))
+    }
 }
 
 /// The loopback address of device `index` (1-based): 127.1.0.1, 127.1.0.2, …
@@ -64,6 +107,8 @@ pub struct Device {
     pub index: u32,
     /// WS-Man address.
     pub addr: SocketAddr,
+    /// WS-Man over TLS address, when the fleet serves TLS.
+    pub tls_addr: Option<SocketAddr>,
     state: Mutex<DeviceState>,
     ids: MessageIds,
     nonces: NonceIssuer,
@@ -73,10 +118,11 @@ pub struct Device {
 }
 
 impl Device {
-    fn new(index: u32, addr: SocketAddr, seed: Arc<FleetSeed>) -> Device {
+    fn new(index: u32, addr: SocketAddr, tls_addr: Option<SocketAddr>, seed: Arc<FleetSeed>) -> Device {
         Device {
             index,
             addr,
+            tls_addr,
             state: Mutex::new(DeviceState::from_seed(index, &seed.device(index))),
             ids: MessageIds::starting_at(0x100 + index as u64 * 0x10),
             nonces: NonceIssuer::new(),
@@ -208,6 +254,8 @@ pub struct FleetConfig {
     /// `first_index..first_index + seed.count`, so tests can share the lab's fixed
     /// addresses and port (`amtN` on 127.1.0.N:16992) without colliding.
     pub first_index: u32,
+    /// TLS listeners besides the plain ones, when set.
+    pub tls: Option<TlsConfig>,
 }
 
 impl FleetConfig {
@@ -218,6 +266,7 @@ impl FleetConfig {
             port: 0,
             verifier: None,
             first_index: 1,
+            tls: None,
         }
     }
 }
@@ -249,14 +298,28 @@ impl Fleet {
         let first = config.first_index.max(1);
         config.seed.validate_from(first)?;
         let seed = Arc::new(config.seed);
+        let tls = match &config.tls {
+            Some(t) => Some((TlsAcceptor::from(t.server_config()?), t.port)),
+            None => None,
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match Self::bind_all(&seed, first, config.port) {
-                Ok((port, listeners)) => {
-                    return Ok(Self::serve(seed, first, port, listeners, config.verifier));
+            let bound = Self::bind_all(&seed, first, config.port).and_then(|(port, plain)| {
+                let tls = match &tls {
+                    Some((acceptor, tls_port)) => {
+                        let (tls_port, ls) = Self::bind_all(&seed, first, *tls_port)?;
+                        Some((acceptor.clone(), tls_port, ls))
+                    }
+                    None => None,
+                };
+                Ok((port, plain, tls))
+            });
+            match bound {
+                Ok((port, listeners, tls)) => {
+                    return Ok(Self::serve(seed, first, port, listeners, tls, config.verifier));
                 }
-                Err(e) if config.port == 0 && attempt < 5 => {
+                Err(e) if (config.port == 0 || config.tls.as_ref().is_some_and(|t| t.port == 0)) && attempt < 5 => {
                     tracing::debug!(error = %e, "port clash, retrying with another port");
                 }
                 Err(e) => return Err(e),
@@ -283,18 +346,29 @@ impl Fleet {
         first: u32,
         port: u16,
         listeners: Vec<tokio::net::TcpListener>,
+        tls: Option<(TlsAcceptor, u16, Vec<tokio::net::TcpListener>)>,
         verifier: Option<SharedVerifier>,
     ) -> Fleet {
         let (tx, rx) = watch::channel(false);
         let shared = Arc::new(Shared { verifier, shutdown: rx });
         let mut devices = Vec::with_capacity(listeners.len());
         let mut tasks = Vec::with_capacity(listeners.len());
-        for (i, l) in listeners.into_iter().enumerate() {
+        let (acceptor, tls_port, mut tls_listeners) = match tls {
+            Some((a, p, ls)) => (Some(a), Some(p), ls.into_iter().map(Some).collect()),
+            None => (None, None, Vec::new()),
+        };
+        tls_listeners.resize_with(listeners.len(), || None);
+        for (i, (l, tl)) in listeners.into_iter().zip(tls_listeners).enumerate() {
             let index = i as u32 + first;
-            let addr = SocketAddr::new(IpAddr::V4(device_ip(index)), port);
-            let dev = Arc::new(Device::new(index, addr, seed.clone()));
+            let ip = IpAddr::V4(device_ip(index));
+            let addr = SocketAddr::new(ip, port);
+            let tls_addr = tls_port.map(|p| SocketAddr::new(ip, p));
+            let dev = Arc::new(Device::new(index, addr, tls_addr, seed.clone()));
             devices.push(dev.clone());
-            tasks.push(tokio::spawn(accept_loop(l, dev, shared.clone())));
+            tasks.push(tokio::spawn(accept_loop(l, None, dev.clone(), shared.clone())));
+            if let Some(tl) = tl {
+                tasks.push(tokio::spawn(accept_loop(tl, acceptor.clone(), dev, shared.clone())));
+            }
         }
         Fleet {
             devices,
@@ -363,13 +437,35 @@ impl FleetHandle {
     }
 }
 
-async fn accept_loop(listener: tokio::net::TcpListener, dev: Arc<Device>, shared: Arc<Shared>) {
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    tls: Option<TlsAcceptor>,
+    dev: Arc<Device>,
+    shared: Arc<Shared>,
+) {
     let mut shutdown = shared.shutdown.clone();
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     loop {
         tokio::select! {
             r = listener.accept() => match r {
                 Ok((stream, peer)) => {
-                    tokio::spawn(serve_connection(stream, peer, dev.clone(), shared.clone()));
+                    let _ = stream.set_nodelay(true);
+                    let (dev, shared) = (dev.clone(), shared.clone());
+                    match &tls {
+                        None => {
+                            tokio::spawn(serve_connection(stream, peer, port, dev, shared));
+                        }
+                        Some(acceptor) => {
+                            let accept = acceptor.accept(stream);
+                            tokio::spawn(async move {
+                                match tokio::time::timeout(Duration::from_secs(10), accept).await {
+                                    Ok(Ok(s)) => serve_connection(s, peer, port, dev, shared).await,
+                                    Ok(Err(e)) => tracing::info!(device.index = dev.index, peer = %peer.ip(), error = %e, "TLS handshake failed"),
+                                    Err(_) => tracing::info!(device.index = dev.index, peer = %peer.ip(), "TLS handshake timed out"),
+                                }
+                            });
+                        }
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(device.index = dev.index, error = %e, "accept failed");
@@ -387,12 +483,14 @@ struct ConnSession {
     kerberos: Mutex<Option<(Principal, u64)>>,
 }
 
-async fn serve_connection(stream: tokio::net::TcpStream, peer: SocketAddr, dev: Arc<Device>, shared: Arc<Shared>) {
-    let _ = stream.set_nodelay(true);
+async fn serve_connection<S>(stream: S, peer: SocketAddr, port: u16, dev: Arc<Device>, shared: Arc<Shared>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let session = Arc::new(ConnSession::default());
     let svc = {
         let shared = shared.clone();
-        service_fn(move |req| handle_http(req, peer, dev.clone(), shared.clone(), session.clone()))
+        service_fn(move |req| handle_http(req, peer, port, dev.clone(), shared.clone(), session.clone()))
     };
     let conn = http1::Builder::new()
         .title_case_headers(true)
@@ -470,6 +568,7 @@ struct Dropped;
 async fn handle_http(
     req: hyper::Request<Incoming>,
     peer: SocketAddr,
+    port: u16,
     dev: Arc<Device>,
     shared: Arc<Shared>,
     session: Arc<ConnSession>,
@@ -545,7 +644,8 @@ async fn handle_http(
         ));
     }
 
-    let (principal, response_token) = match authenticate(&dev, &shared, &session, authorization.as_deref()).await {
+    let (principal, response_token) = match authenticate(&dev, port, &shared, &session, authorization.as_deref()).await
+    {
         Ok(p) => p,
         Err(AuthError::Stale) => return Ok(unauthorized(&dev, true)),
         Err(AuthError::Missing) => return Ok(unauthorized(&dev, false)),
@@ -598,6 +698,7 @@ async fn handle_http(
 
 async fn authenticate(
     dev: &Arc<Device>,
+    port: u16,
     shared: &Shared,
     session: &ConnSession,
     authorization: Option<&str>,
@@ -640,7 +741,7 @@ async fn authenticate(
         .map_err(AuthError::Kerberos)?;
     let principal = {
         let st = dev.lock();
-        auth::authorize_ticket(&st, dev.addr.port(), &ticket)?
+        auth::authorize_ticket(&st, port, &ticket)?
     };
     tracing::info!(device.index = dev.index, user.principal = %principal.name(), "Kerberos user authenticated");
     *session.kerberos.lock().unwrap_or_else(|p| p.into_inner()) = Some((principal.clone(), generation));

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! amt-sim --devices N [--seed FILE] --control 127.0.0.1:PORT [--keytab devices.keytab [--rcache file2:PATH]] [--port 16992]
+//!         [--tls-cert devices.crt --tls-key devices.key [--tls-port 16993]]
 //! ```
 //! With `--keytab`, `Authorization: Negotiate` tickets are verified with GSSAPI (MIT krb5;
 //! `KRB5_CONFIG` names the realm); without it the fleet is Digest-only.
@@ -11,7 +12,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use amt_sim::fleet::{Fleet, FleetConfig, device_ip};
+use amt_sim::fleet::{Fleet, FleetConfig, TlsConfig, device_ip};
 use amt_sim::seed::FleetSeed;
 use anyhow::{Context, bail};
 
@@ -21,10 +22,13 @@ struct Args {
     control: SocketAddr,
     keytab: Option<PathBuf>,
     rcache: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_port: u16,
     port: Option<u16>,
 }
 
-const USAGE: &str = "usage: amt-sim --devices N [--seed FILE] --control 127.0.0.1:PORT [--keytab FILE [--rcache file2:PATH]] [--port 16992]";
+const USAGE: &str = "usage: amt-sim --devices N [--seed FILE] --control 127.0.0.1:PORT [--keytab FILE [--rcache file2:PATH]] [--port 16992] [--tls-cert PEM --tls-key PEM [--tls-port 16993]]";
 
 fn parse_args() -> anyhow::Result<Args> {
     let mut it = std::env::args().skip(1);
@@ -34,6 +38,9 @@ fn parse_args() -> anyhow::Result<Args> {
         control: "127.0.0.1:16990".parse()?,
         keytab: None,
         rcache: None,
+        tls_cert: None,
+        tls_key: None,
+        tls_port: 16993,
         port: None,
     };
     while let Some(k) = it.next() {
@@ -44,6 +51,9 @@ fn parse_args() -> anyhow::Result<Args> {
             "--control" => a.control = v()?.parse().context("--control")?,
             "--keytab" => a.keytab = Some(v()?.into()),
             "--rcache" => a.rcache = Some(v()?),
+            "--tls-cert" => a.tls_cert = Some(v()?.into()),
+            "--tls-key" => a.tls_key = Some(v()?.into()),
+            "--tls-port" => a.tls_port = v()?.parse().context("--tls-port")?,
             "--port" => a.port = Some(v()?.parse().context("--port")?),
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -93,12 +103,22 @@ async fn main() -> anyhow::Result<()> {
         None => None,
         Some(path) => Some(load_verifier(path, args.rcache.as_deref())?),
     };
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsConfig {
+            cert,
+            key,
+            port: args.tls_port,
+        }),
+        (None, None) => None,
+        _ => bail!("--tls-cert and --tls-key go together\n{USAGE}"),
+    };
     let count = seed.count;
     let fleet = Fleet::start(FleetConfig {
         seed,
         port,
         verifier,
         first_index: 1,
+        tls,
     })
     .await?;
     let mut start = 1;
@@ -110,6 +130,14 @@ async fn main() -> anyhow::Result<()> {
             device_ip(end),
             fleet.port()
         );
+        if let Some(tls) = fleet.devices().first().and_then(|d| d.tls_addr) {
+            println!(
+                "listening: devices {start}-{end} on {}-{} port {} (TLS)",
+                device_ip(start),
+                device_ip(end),
+                tls.port()
+            );
+        }
         start = end + 1;
     }
     let control = amt_sim::control::serve(args.control, fleet.handle()).await?;

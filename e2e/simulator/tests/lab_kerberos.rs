@@ -11,17 +11,19 @@
 //! `REQUIRE_LAB=1` a missing lab is a failure.
 //!
 //! Each test owns one device index (amt1..amt8), so tests running in parallel never bind the
-//! same address.
+//! same address. The TLS test serves 16993 with the lab's device certificate and trusts the
+//! lab CA (`LAB_CA_FILE`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use amt::client::{Auth, Client, ClientConfig, ClientError, NegotiateTokens};
+use amt::client::{Auth, Client, ClientConfig, ClientError, Connector, NegotiateTokens};
 use amt::models::general::GeneralSettings;
 use amt::models::power::PowerState;
+use amt::tls::Trust;
 use amt_sim::auth::KeytabVerifier;
-use amt_sim::fleet::{Fleet, FleetConfig, device_ip};
+use amt_sim::fleet::{Fleet, FleetConfig, TlsConfig, device_ip};
 use amt_sim::seed::{AclSeed, DeviceSeed, FleetSeed};
 use amt_sim::state::Initiator;
 use base64::Engine;
@@ -78,6 +80,18 @@ impl NegotiateTokens for SameToken {
     }
 }
 
+/// Tokens for one fixed SPN, whatever the client asks for (a ticket for the wrong port).
+struct FixedSpn {
+    user: Arc<UserTickets>,
+    spn: &'static str,
+}
+
+impl NegotiateTokens for FixedSpn {
+    fn token(&self, _spn: &str) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
+        self.user.token(self.spn)
+    }
+}
+
 /// Signs `user` in with the lab password (blocking work off the runtime's threads).
 async fn sign_in(env: &Env, user: &str) -> Arc<UserTickets> {
     let (keytab, spn, password) = (
@@ -124,6 +138,10 @@ fn lab_acl(env: &Env) -> Vec<AclSeed> {
 /// Device `amt<index>` alone on 127.1.0.<index>:16992, verifying tickets with the devices'
 /// keytab and a replay cache of its own.
 async fn device(env: &Env, index: u32, tweak: impl FnOnce(&mut DeviceSeed)) -> Fleet {
+    device_with_tls(env, index, None, tweak).await
+}
+
+async fn device_with_tls(env: &Env, index: u32, tls: Option<TlsConfig>, tweak: impl FnOnce(&mut DeviceSeed)) -> Fleet {
     let mut seed = FleetSeed::with_count(1);
     seed.defaults.krb_enabled = Some(true);
     seed.defaults.acl = Some(lab_acl(env));
@@ -140,6 +158,7 @@ async fn device(env: &Env, index: u32, tweak: impl FnOnce(&mut DeviceSeed)) -> F
         port: 16992,
         verifier: Some(Arc::new(verifier)),
         first_index: index,
+        tls,
     })
     .await
     .unwrap_or_else(|e| panic!("amt{index}: {e}"))
@@ -283,5 +302,69 @@ async fn replayed_token_is_refused() {
     // A new client is a new connection: the token is sent again and must be refused.
     let r = client(7, same).get::<GeneralSettings>().await;
     assert_refused(&f, 7, r, "replay refused");
+    f.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kerberos_over_tls_on_16993_trusting_the_lab_ca() {
+    let Some(env) = lab() else { return };
+    let tls = TlsConfig {
+        cert: PathBuf::from(&env["LAB_DEVICE_CERT"]),
+        key: PathBuf::from(&env["LAB_DEVICE_KEY"]),
+        port: 16993,
+    };
+    let f = device_with_tls(&env, 8, Some(tls), |_| {}).await;
+    let dev = f.device(8).unwrap();
+    assert_eq!(dev.tls_addr.map(|a| a.port()), Some(16993));
+    let alice = sign_in(&env, "alice").await;
+    let lab_ca = Connector::tls(&Trust::CaFile(PathBuf::from(&env["LAB_CA_FILE"]))).expect("lab CA loads");
+
+    let tls_client = |fqdn: &str, connector: Connector| {
+        let mut cfg = ClientConfig::new(&device_ip(8).to_string(), Auth::Negotiate(alice.clone())).with_tls(connector);
+        cfg.fqdn = Some(fqdn.into());
+        cfg.timeout = std::time::Duration::from_secs(20);
+        Client::new(cfg)
+    };
+    let c = tls_client("amt8.example.test", lab_ca.clone());
+    assert_eq!(c.config().spn(), "HTTP/amt8.example.test:16993");
+    if let Err(e) = c.get::<GeneralSettings>().await {
+        panic!("TLS + Kerberos for HTTP/amt8:16993: {e} ({:?})", dev.last_refusal());
+    }
+    c.request_power_state_change(PowerState::PowerCycleOffSoft)
+        .await
+        .expect("alice power-cycles over TLS");
+    match dev.snapshot().audit_log.pop().map(|r| r.initiator) {
+        Some(Initiator::Kerberos { sid, .. }) => assert_eq!(sid, env["LAB_SID_ALICE"]),
+        other => panic!("{other:?}"),
+    }
+
+    // A name the certificate does not carry: the handshake fails, in words.
+    let e = tls_client("amt9.example.test", lab_ca.clone())
+        .get::<GeneralSettings>()
+        .await
+        .expect_err("amt9 is not in the certificate");
+    assert!(matches!(e, ClientError::Tls(_)), "{e:?}");
+    assert!(e.to_string().contains("TLS handshake"), "{e}");
+
+    // A ticket for the same device's plain port (same AD account, same key) is not one for 16993.
+    let wrong_port = Arc::new(FixedSpn {
+        user: alice.clone(),
+        spn: "HTTP/amt8.example.test:16992",
+    });
+    let mut cfg = ClientConfig::new(&device_ip(8).to_string(), Auth::Negotiate(wrong_port)).with_tls(lab_ca.clone());
+    cfg.fqdn = Some("amt8.example.test".into());
+    let r = Client::new(cfg).get::<GeneralSettings>().await;
+    assert_refused(&f, 8, r, "ticket is for \"HTTP/amt8.example.test:16992\"");
+
+    // The labs-only escape hatch still talks TLS, and the plain port still works beside it.
+    let insecure = Connector::tls(&Trust::InsecureAcceptAnyCertificate).unwrap();
+    tls_client("amt8.example.test", insecure)
+        .get::<GeneralSettings>()
+        .await
+        .expect("insecure trust accepts the lab certificate");
+    client(8, alice)
+        .get::<GeneralSettings>()
+        .await
+        .expect("16992 beside 16993");
     f.shutdown().await;
 }

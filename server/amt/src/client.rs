@@ -8,7 +8,8 @@
 //!   device; every request has a timeout.
 //! * Errors are typed ([`ClientError`]): connect refused, timeout, 401 with offered schemes,
 //!   HTTP 500, malformed XML, SOAP fault, non-success return code.
-//! * TLS (16993) is not built in yet: [`Connector`] is the seam where a TLS stream would be made.
+//! * Transport: plain TCP (16992) or TLS (16993) with rustls ([`Connector::tls`], trust from
+//!   [`crate::tls::Trust`]); the certificate is checked against the FQDN when one is set.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
@@ -57,12 +59,30 @@ impl std::fmt::Debug for Auth {
     }
 }
 
-/// How connections are made (plain TCP now; TLS later).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How connections are made.
+#[derive(Clone, Default)]
 pub enum Connector {
     /// Plain TCP (port 16992).
     #[default]
     Plain,
+    /// TLS over TCP (port 16993).
+    Tls(Arc<tokio_rustls::rustls::ClientConfig>),
+}
+
+impl Connector {
+    /// TLS trusting `trust` (a CA file, the system roots, or — labs only — anything).
+    pub fn tls(trust: &crate::tls::Trust) -> Result<Self, crate::tls::TlsError> {
+        Ok(Connector::Tls(crate::tls::client_config(trust)?))
+    }
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Connector::Plain => f.write_str("Plain"),
+            Connector::Tls(_) => f.write_str("Tls"),
+        }
+    }
 }
 
 /// Settings of a [`Client`].
@@ -98,6 +118,13 @@ impl ClientConfig {
         }
     }
 
+    /// Switches to TLS on port 16993 with `connector` (from [`Connector::tls`]).
+    pub fn with_tls(mut self, connector: Connector) -> Self {
+        self.connector = connector;
+        self.port = 16993;
+        self
+    }
+
     /// The SPN AMT expects: `HTTP/<fqdn>:<port>`.
     pub fn spn(&self) -> String {
         format!("HTTP/{}:{}", self.fqdn.as_deref().unwrap_or(&self.host), self.port)
@@ -130,6 +157,9 @@ pub enum ClientError {
         /// The provider's error.
         message: String,
     },
+    /// The TLS handshake failed (untrusted or mismatched certificate, no TLS on the port, …).
+    #[error("the TLS handshake with the device failed: {0}")]
+    Tls(String),
     /// HTTP 500 without a SOAP fault.
     #[error("the device had an internal error (HTTP 500)")]
     ServerError,
@@ -152,8 +182,12 @@ pub enum ClientError {
     },
 }
 
+/// A plain or TLS stream.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
 struct Pooled {
-    conn: Connection<TcpStream>,
+    conn: Connection<Box<dyn Io>>,
     negotiated: bool,
 }
 
@@ -204,16 +238,28 @@ impl Client {
         if let Some(p) = self.pool.lock().ok().and_then(|mut p| p.pop()) {
             return Ok(p);
         }
-        let s = match self.cfg.connector {
-            Connector::Plain => TcpStream::connect((self.cfg.host.as_str(), self.cfg.port)).await,
-        };
-        let s = s.map_err(|e| match e.kind() {
-            std::io::ErrorKind::ConnectionRefused => ClientError::ConnectRefused(self.cfg.port),
-            _ => ClientError::Http(HttpError::Io(e)),
-        })?;
+        let s = TcpStream::connect((self.cfg.host.as_str(), self.cfg.port))
+            .await
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::ConnectionRefused => ClientError::ConnectRefused(self.cfg.port),
+                _ => ClientError::Http(HttpError::Io(e)),
+            })?;
         let _ = s.set_nodelay(true);
+        let stream: Box<dyn Io> = match &self.cfg.connector {
+            Connector::Plain => Box::new(s),
+            Connector::Tls(config) => {
+                let name = self.cfg.fqdn.as_deref().unwrap_or(&self.cfg.host);
+                let server_name = crate::tls::server_name(name)
+                    .ok_or_else(|| ClientError::Tls(format!("{name:?} is not a valid DNS name or IP address")))?;
+                let tls = tokio_rustls::TlsConnector::from(config.clone())
+                    .connect(server_name, s)
+                    .await
+                    .map_err(|e| ClientError::Tls(e.to_string()))?;
+                Box::new(tls)
+            }
+        };
         Ok(Pooled {
-            conn: Connection::new(s),
+            conn: Connection::new(stream),
             negotiated: false,
         })
     }

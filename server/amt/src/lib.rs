@@ -12,7 +12,8 @@
 //! * [`records`]: the binary event log (21-byte) and audit log records.
 //! * [`sid`], [`realm`]: Windows SIDs and AMT ACL realms.
 //! * [`digest`]: HTTP Digest (client and server side) and the redirection Digest formula.
-//! * [`client`]: async WS-Man client (Digest or Negotiate) over HTTP/1.1 ([`http`]).
+//! * [`client`]: async WS-Man client (Digest or Negotiate) over HTTP/1.1 ([`http`]), plain
+//!   (16992) or TLS (16993, [`tls`]).
 //! * [`device`]: device-side parsing of requests and writing of firmware-shaped responses.
 //! * [`redirection`]: the redirection (SOL) binary protocol, both directions.
 //!
@@ -31,6 +32,7 @@ pub mod records;
 pub mod redirection;
 pub mod sid;
 pub mod status;
+pub mod tls;
 pub mod wsman;
 
 pub use fault::Fault;
