@@ -10,8 +10,10 @@
 //! starts. Without `LAB_ENV` the tests say so and pass only when `REQUIRE_LAB` is unset; with
 //! `REQUIRE_LAB=1` a missing lab is a failure.
 //!
-//! Each test owns one device index (amt1..amt8), so tests running in parallel never bind the
-//! same address. The TLS test serves 16993 with the lab's device certificate and trusts the
+//! Each test owns one lab device (amt1..amt8: its FQDN and SPNs). Its simulated twin listens
+//! on 127.1.0.(240+N):16992 rather than the lab's 127.1.0.N, so the tests neither collide with
+//! each other nor with a simulator or portal run that holds the lab addresses on this shared
+//! machine; the client connects to that address and names the device by FQDN (SPN, TLS). The TLS test serves 16993 with the lab's device certificate and trusts the
 //! lab CA (`LAB_CA_FILE`).
 
 use std::collections::HashMap;
@@ -137,14 +139,26 @@ fn lab_acl(env: &Env) -> Vec<AclSeed> {
 
 /// Device `amt<index>` alone on 127.1.0.<index>:16992, verifying tickets with the devices'
 /// keytab and a replay cache of its own.
-async fn device(env: &Env, index: u32, tweak: impl FnOnce(&mut DeviceSeed)) -> Fleet {
-    device_with_tls(env, index, None, tweak).await
+/// The simulator index (and so the address 127.1.0.x) of lab device `amt<n>` in these tests.
+const fn twin(n: u32) -> u32 {
+    240 + n
 }
 
-async fn device_with_tls(env: &Env, index: u32, tls: Option<TlsConfig>, tweak: impl FnOnce(&mut DeviceSeed)) -> Fleet {
+/// The simulated twin of lab device `amt<n>`.
+fn dev(f: &Fleet, n: u32) -> &Arc<amt_sim::fleet::Device> {
+    f.device(twin(n)).expect("device in fleet")
+}
+
+async fn device(env: &Env, n: u32, tweak: impl FnOnce(&mut DeviceSeed)) -> Fleet {
+    device_with_tls(env, n, None, tweak).await
+}
+
+async fn device_with_tls(env: &Env, n: u32, tls: Option<TlsConfig>, tweak: impl FnOnce(&mut DeviceSeed)) -> Fleet {
+    let index = twin(n);
     let mut seed = FleetSeed::with_count(1);
     seed.defaults.krb_enabled = Some(true);
     seed.defaults.acl = Some(lab_acl(env));
+    seed.defaults.fqdn = Some(format!("amt{n}.example.test"));
     tweak(&mut seed.defaults);
     let rcache = std::env::temp_dir().join(format!("amt-sim-lab-{}-{index}.rcache2", std::process::id()));
     let _ = std::fs::remove_file(&rcache);
@@ -161,12 +175,12 @@ async fn device_with_tls(env: &Env, index: u32, tls: Option<TlsConfig>, tweak: i
         tls,
     })
     .await
-    .unwrap_or_else(|e| panic!("amt{index}: {e}"))
+    .unwrap_or_else(|e| panic!("amt{n} on {}: {e}", device_ip(index)))
 }
 
-fn client(index: u32, tokens: Arc<dyn NegotiateTokens>) -> Client {
-    let mut cfg = ClientConfig::new(&device_ip(index).to_string(), Auth::Negotiate(tokens));
-    cfg.fqdn = Some(format!("amt{index}.example.test"));
+fn client(n: u32, tokens: Arc<dyn NegotiateTokens>) -> Client {
+    let mut cfg = ClientConfig::new(&device_ip(twin(n)).to_string(), Auth::Negotiate(tokens));
+    cfg.fqdn = Some(format!("amt{n}.example.test"));
     cfg.port = 16992;
     cfg.timeout = std::time::Duration::from_secs(20);
     Client::new(cfg)
@@ -178,7 +192,7 @@ fn assert_refused<T: std::fmt::Debug>(f: &Fleet, index: u32, r: Result<T, Client
         Err(ClientError::Unauthorized { schemes }) => assert!(schemes.iter().any(|s| s == "Negotiate"), "{schemes:?}"),
         other => panic!("amt{index}: expected a 401, got {other:?}"),
     }
-    let reason = f.device(index).unwrap().last_refusal().unwrap_or_default();
+    let reason = dev(f, index).last_refusal().unwrap_or_default();
     assert!(
         reason.contains(why),
         "amt{index} refused for {reason:?}, expected {why:?}"
@@ -197,7 +211,7 @@ async fn admins_group_member_power_cycles_and_is_audited_by_sid() {
         .await
         .expect("alice (AMT Admins: Remote Control) power-cycles amt1");
 
-    let dev = f.device(1).unwrap();
+    let dev = dev(&f, 1);
     let last = dev.snapshot().audit_log.pop().expect("an audit record");
     assert_eq!(last.event_number(), 1702, "power cycle is audited as 1702");
     match &last.initiator {
@@ -222,7 +236,7 @@ async fn viewer_reads_but_is_refused_power_with_a_plain_error() {
     let msg = e.to_string();
     assert!(msg.contains("access denied"), "{msg}");
     assert!(!msg.contains('<'), "a plain sentence, not XML: {msg}");
-    assert_eq!(f.device(2).unwrap().snapshot().power_state, 2, "still on");
+    assert_eq!(dev(&f, 2).snapshot().power_state, 2, "still on");
     f.shutdown().await;
 }
 
@@ -233,7 +247,7 @@ async fn user_in_no_amt_group_is_refused() {
     let dave = sign_in(&env, "dave").await;
     let r = client(3, dave).get::<GeneralSettings>().await;
     assert_refused(&f, 3, r, "no ACL entry for dave@EXAMPLE.TEST");
-    assert!(f.device(3).unwrap().snapshot().audit_log.is_empty());
+    assert!(dev(&f, 3).snapshot().audit_log.is_empty());
     f.shutdown().await;
 }
 
@@ -275,8 +289,7 @@ async fn device_clock_beyond_tolerance_refuses() {
     let r = client(6, alice.clone()).get::<GeneralSettings>().await;
     assert_refused(&f, 6, r, "beyond MaximumClockTolerance of 5 min");
     // The same user, once the device clock is back within tolerance.
-    f.device(6)
-        .unwrap()
+    dev(&f, 6)
         .patch(&serde_json::json!({"clock_offset_secs": 4 * 60}))
         .unwrap();
     client(6, alice)
@@ -314,13 +327,14 @@ async fn kerberos_over_tls_on_16993_trusting_the_lab_ca() {
         port: 16993,
     };
     let f = device_with_tls(&env, 8, Some(tls), |_| {}).await;
-    let dev = f.device(8).unwrap();
+    let dev = dev(&f, 8);
     assert_eq!(dev.tls_addr.map(|a| a.port()), Some(16993));
     let alice = sign_in(&env, "alice").await;
     let lab_ca = Connector::tls(&Trust::CaFile(PathBuf::from(&env["LAB_CA_FILE"]))).expect("lab CA loads");
 
     let tls_client = |fqdn: &str, connector: Connector| {
-        let mut cfg = ClientConfig::new(&device_ip(8).to_string(), Auth::Negotiate(alice.clone())).with_tls(connector);
+        let mut cfg =
+            ClientConfig::new(&device_ip(twin(8)).to_string(), Auth::Negotiate(alice.clone())).with_tls(connector);
         cfg.fqdn = Some(fqdn.into());
         cfg.timeout = std::time::Duration::from_secs(20);
         Client::new(cfg)
@@ -351,7 +365,8 @@ async fn kerberos_over_tls_on_16993_trusting_the_lab_ca() {
         user: alice.clone(),
         spn: "HTTP/amt8.example.test:16992",
     });
-    let mut cfg = ClientConfig::new(&device_ip(8).to_string(), Auth::Negotiate(wrong_port)).with_tls(lab_ca.clone());
+    let mut cfg =
+        ClientConfig::new(&device_ip(twin(8)).to_string(), Auth::Negotiate(wrong_port)).with_tls(lab_ca.clone());
     cfg.fqdn = Some("amt8.example.test".into());
     let r = Client::new(cfg).get::<GeneralSettings>().await;
     assert_refused(&f, 8, r, "ticket is for \"HTTP/amt8.example.test:16992\"");
