@@ -1,7 +1,7 @@
 //! Server functions: thin, authenticated, and backed by the server's [`ssr::Portal`] service.
 
 use leptos::prelude::*;
-use shared::Me;
+use shared::{DeviceOutcome, DeviceRow, Me, PowerAction, PowerView};
 
 /// The signed-in user: identity, groups and Kerberos facts. `None` when the session has ended.
 #[server(prefix = "/api", endpoint = "me")]
@@ -11,6 +11,30 @@ pub async fn get_me() -> Result<Option<Me>, ServerFnError> {
     portal.me(parts).await.map_err(ServerFnError::new)
 }
 
+/// The registered devices (any signed-in user may see the list; what they may do is per device).
+#[server(prefix = "/api", endpoint = "devices")]
+pub async fn list_devices() -> Result<Vec<DeviceRow>, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.devices(parts).await.map_err(ServerFnError::new)
+}
+
+/// A device's power state, read as the signed-in user.
+#[server(prefix = "/api", endpoint = "power")]
+pub async fn device_power(id: i64) -> Result<DeviceOutcome<PowerView>, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.power(parts, id).await.map_err(ServerFnError::new)
+}
+
+/// A power action on a device, as the signed-in user.
+#[server(prefix = "/api", endpoint = "power-action")]
+pub async fn run_power_action(id: i64, action: PowerAction) -> Result<DeviceOutcome<String>, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.power_action(parts, id, action).await.map_err(ServerFnError::new)
+}
+
 /// What the server provides to server functions (it owns sessions, credentials, the directory).
 #[cfg(feature = "ssr")]
 pub mod ssr {
@@ -18,7 +42,7 @@ pub mod ssr {
     use std::pin::Pin;
     use std::sync::Arc;
 
-    use shared::Me;
+    use shared::{DeviceOutcome, DeviceRow, Me, PowerAction, PowerView};
 
     /// A boxed future, as the trait must be object-safe.
     pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -27,6 +51,21 @@ pub mod ssr {
     pub trait Portal: Send + Sync + 'static {
         /// The signed-in user of the request (session from the request's extensions).
         fn me(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<Option<Me>, String>>;
+        /// The device registry (signed-in users only).
+        fn devices(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<Vec<DeviceRow>, String>>;
+        /// A device's power state, as the user.
+        fn power(
+            &self,
+            parts: http::request::Parts,
+            id: i64,
+        ) -> BoxFuture<'_, Result<DeviceOutcome<PowerView>, String>>;
+        /// A power action, as the user.
+        fn power_action(
+            &self,
+            parts: http::request::Parts,
+            id: i64,
+            action: PowerAction,
+        ) -> BoxFuture<'_, Result<DeviceOutcome<String>, String>>;
     }
 
     /// How server functions find the portal: `expect_context::<PortalHandle>()`.

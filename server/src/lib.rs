@@ -8,6 +8,7 @@
 //! - [`portal`]: the services behind the UI's server functions.
 //! - [`db`], [`audit`]: SQLite and the portal's audit log.
 //! - [`registry`]: the device registry, the only source of device addresses.
+//! - [`device_access`]: acting on a device as the signed-in user (delegated TGT or S4U2Proxy).
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
 
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod config;
 pub mod credentials;
 pub mod db;
+pub mod device_access;
 pub mod directory;
 pub mod portal;
 pub mod registry;
@@ -57,6 +59,8 @@ pub struct AppState {
     pub directory: Option<Arc<Directory>>,
     /// The realm of the portal's principal (for password sign-in).
     pub realm: String,
+    /// The portal's own identity for constrained delegation, when its keytab allows it.
+    pub service_identity: Option<Arc<kerberos::ServiceIdentity>>,
 }
 
 impl AppState {
@@ -70,7 +74,15 @@ impl AppState {
             .iter()
             .find_map(|p| p.split_once('@').map(|(_, r)| r.to_string()))
             .unwrap_or_default();
+        let service_identity = match kerberos::ServiceIdentity::from_keytab(&config.keytab, &config.service_principal) {
+            Ok(s) => Some(Arc::new(s)),
+            Err(e) => {
+                tracing::warn!(error = %e, "constrained delegation unavailable: users whose browser delegates nothing cannot act on devices");
+                None
+            }
+        };
         Ok(AppState {
+            service_identity,
             leptos_options,
             pool,
             directory: config.ldap.clone().map(|l| Arc::new(Directory::new(l))),

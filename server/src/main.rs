@@ -8,6 +8,7 @@ use leptos::prelude::get_configuration;
 use server::config::Config;
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -29,6 +30,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let [cmd, file] = args.as_slice()
+        && cmd == "import-devices"
+    {
+        return runtime.block_on(import_devices(config, file));
+    }
+    if !args.is_empty() {
+        eprintln!(
+            "usage: amt-portal                       serve (settings from PORTAL_* variables)\n       amt-portal import-devices FILE   add or update devices from CSV (fqdn,address,port,tls,site,tags)"
+        );
+        return ExitCode::from(2);
+    }
     match runtime.block_on(run(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -53,6 +65,46 @@ fn set_kerberos_environment(config: &Config) {
         // MEMORY cache: nothing is written to disk.
         std::env::set_var("KRB5_CLIENT_KTNAME", &config.keytab);
         std::env::set_var("KRB5CCNAME", "MEMORY:amt-portal");
+    }
+}
+
+/// `amt-portal import-devices FILE`: imports a CSV into the registry and reports every bad row.
+async fn import_devices(config: Config, file: &str) -> ExitCode {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("amt-portal: cannot read {file}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let pool = match server::db::open(&config.database).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("amt-portal: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match server::registry::import_csv(&pool, &text).await {
+        Ok(r) => {
+            println!(
+                "{file}: {} added, {} updated, {} rejected",
+                r.added,
+                r.updated,
+                r.rejected.len()
+            );
+            for (line, why) in &r.rejected {
+                println!("  line {line}: {why}");
+            }
+            if r.rejected.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("amt-portal: {file}: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -2,13 +2,62 @@
 //! the server's state. Server functions stay thin: they call these and nothing else.
 
 use frontend::api::ssr::{BoxFuture, Portal};
-use shared::{AdGroup, DelegationView, KerberosView, Me};
+use shared::{AdGroup, DelegationView, DeviceOutcome, DeviceRow, KerberosView, Me, PowerAction, PowerView};
 use tower_sessions::Session;
 
 use crate::AppState;
 use crate::auth::{SessionUser, current_user};
 
+/// The signed-in user of a request, or an error server functions turn into "sign in again".
+async fn user_of(parts: &http::request::Parts) -> Result<SessionUser, String> {
+    let session = parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .ok_or("the request has no session (portal misconfiguration)")?;
+    current_user(&session)
+        .await
+        .ok_or_else(|| "you are not signed in (your session may have ended): reload the page".to_string())
+}
+
 impl Portal for AppState {
+    fn devices(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<Vec<DeviceRow>, String>> {
+        Box::pin(async move {
+            user_of(&parts).await?;
+            let all = crate::registry::list(&self.pool)
+                .await
+                .map_err(|e| format!("the device registry could not be read: {e}"))?;
+            Ok(all
+                .into_iter()
+                .map(|d| DeviceRow {
+                    id: d.id,
+                    fqdn: d.fqdn,
+                    site: d.site,
+                    tags: d.tags,
+                })
+                .collect())
+        })
+    }
+
+    fn power(&self, parts: http::request::Parts, id: i64) -> BoxFuture<'_, Result<DeviceOutcome<PowerView>, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            Ok(self.power_view(&user, id).await)
+        })
+    }
+
+    fn power_action(
+        &self,
+        parts: http::request::Parts,
+        id: i64,
+        action: PowerAction,
+    ) -> BoxFuture<'_, Result<DeviceOutcome<String>, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            Ok(AppState::power_action(self, &user, id, action).await)
+        })
+    }
+
     fn me(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<Option<Me>, String>> {
         Box::pin(async move {
             let Some(session) = parts.extensions.get::<Session>().cloned() else {

@@ -68,7 +68,12 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
 pub async fn require_user(session: Session, req: Request<Body>, next: Next) -> Response {
     let is_page = req.method() == Method::GET && !req.uri().path().starts_with("/api/");
     if is_page && crate::auth::current_user(&session).await.is_none() {
-        return Redirect::to("/signin").into_response();
+        let wanted = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let to = match crate::auth::safe_next(wanted) {
+            Some(next) if next != "/" => format!("/signin?next={}", crate::auth::encode_query(next)),
+            _ => "/signin".to_string(),
+        };
+        return Redirect::to(&to).into_response();
     }
     next.run(req).await
 }

@@ -1,8 +1,10 @@
 //! Types shared by the browser and the server. Serde only: this crate must build for
 //! `wasm32-unknown-unknown`, so nothing here touches sockets, files, GSSAPI or SQL.
 
+pub mod devices;
 pub mod me;
 
+pub use devices::{DeviceOutcome, DeviceRow, PowerAction, PowerView};
 pub use me::{AdGroup, DelegationView, KerberosView, Me, SignInMethod};
 
 /// AMT firmware of generations 2 to 5 refuses HTTP Negotiate tokens longer than this, measured

@@ -8,9 +8,24 @@ pub fn TopBar(name: String, account: String) -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="brand" href="/">"AMT Portal"</a>
+            <nav><a href="/devices" accesskey="d">"Devices"</a></nav>
             <span class="who" title=account>{name}</span>
             <form method="post" action="/signout">
                 <button type="submit" id="sign-out" accesskey="q">"Sign out"</button>
+            </form>
+        </header>
+    }
+}
+
+/// The top bar for pages that do not load the user's profile: navigation and sign-out only.
+#[component]
+pub fn Nav() -> impl IntoView {
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"AMT Portal"</a>
+            <nav><a href="/devices" accesskey="d">"Devices"</a></nav>
+            <form method="post" action="/signout">
+                <button type="submit" id="sign-out">"Sign out"</button>
             </form>
         </header>
     }

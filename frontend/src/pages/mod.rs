@@ -1,4 +1,6 @@
 //! One module per page.
 
+pub mod device;
+pub mod devices;
 pub mod home;
 pub mod not_found;

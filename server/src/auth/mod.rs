@@ -122,3 +122,83 @@ pub fn now_rfc3339() -> String {
     now.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+/// `next` if it is a path on this site (`/…`, not `//…` or `/\\…`), else None: never an open redirect.
+pub fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 512
+        && next.chars().all(|c| c.is_ascii_graphic());
+    ok.then_some(next)
+}
+
+/// Percent-encodes a query value.
+pub fn encode_query(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Decodes a percent-encoded query value (`+` is a space); None if malformed.
+pub fn decode_query(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Where to go after signing in: the validated `next` of a query string, else `/`.
+pub fn next_from_query(query: Option<&str>) -> String {
+    query
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("next=")))
+        .and_then(decode_query)
+        .filter(|n| safe_next(n).is_some())
+        .unwrap_or_else(|| "/".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_never_an_open_redirect() {
+        assert_eq!(next_from_query(Some("next=%2Fdevices%2F3")), "/devices/3");
+        assert_eq!(next_from_query(Some("a=1&next=/devices")), "/devices");
+        for evil in [
+            "next=https://evil.example",
+            "next=//evil.example",
+            "next=/%5Cevil",
+            "next=%2F%2Fevil",
+            "next=/x%0Ay",
+            "next=%zz",
+        ] {
+            assert_eq!(next_from_query(Some(evil)), "/", "{evil}");
+        }
+        assert_eq!(next_from_query(None), "/");
+        assert_eq!(
+            decode_query(&encode_query("/devices?x=a b")).as_deref(),
+            Some("/devices?x=a b")
+        );
+    }
+}

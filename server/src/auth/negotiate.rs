@@ -4,7 +4,7 @@
 //! sent to the start page with the mutual-authentication token.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use shared::SignInMethod;
@@ -37,11 +37,12 @@ fn read_token(headers: &HeaderMap) -> Result<Option<Vec<u8>>, Seen> {
 }
 
 /// `GET /signin`.
-pub async fn signin(State(state): State<AppState>, session: Session, headers: HeaderMap) -> Response {
+pub async fn signin(State(state): State<AppState>, session: Session, uri: Uri, headers: HeaderMap) -> Response {
+    let next = super::next_from_query(uri.query());
     let token = match read_token(&headers) {
         Ok(Some(t)) => t,
-        Ok(None) => return unauthorized(&state, Seen::NoToken, None),
-        Err(seen) => return unauthorized(&state, seen, None),
+        Ok(None) => return unauthorized(&state, Seen::NoToken, None, &next),
+        Err(seen) => return unauthorized(&state, seen, None, &next),
     };
     let acceptor = state.acceptor.clone();
     let accepted = match tokio::task::spawn_blocking(move || acceptor.accept(&token)).await {
@@ -57,7 +58,7 @@ pub async fn signin(State(state): State<AppState>, session: Session, headers: He
                 Some(e.code()),
             )
             .await;
-            return unauthorized(&state, Seen::Refused(e), None);
+            return unauthorized(&state, Seen::Refused(e), None, &next);
         }
         Err(_) => {
             return (
@@ -70,7 +71,7 @@ pub async fn signin(State(state): State<AppState>, session: Session, headers: He
     let mutual = accepted.response_token.clone();
     match super::establish(&state, &session, accepted, SignInMethod::Negotiate, None).await {
         Ok(_) => {
-            let mut resp = Redirect::to("/").into_response();
+            let mut resp = Redirect::to(&next).into_response();
             if let Some(tok) = mutual {
                 let v = format!("Negotiate {}", base64::engine::general_purpose::STANDARD.encode(tok));
                 if let Ok(v) = HeaderValue::from_str(&v) {

@@ -30,14 +30,14 @@ pub fn esc(s: &str) -> String {
 fn layout(title: &str, body: &str) -> String {
     format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{t} · AMT Portal</title><link rel="stylesheet" href="/pkg/portal.css"></head>
+<title>{t} · AMT Portal</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/pkg/portal.css"></head>
 <body><header class="topbar"><a class="brand" href="/">AMT Portal</a></header><main>{body}</main></body></html>"#,
         t = esc(title)
     )
 }
 
 /// The 401 response: `WWW-Authenticate: Negotiate` and the help page.
-pub fn unauthorized(state: &AppState, seen: Seen, username: Option<&str>) -> Response {
+pub fn unauthorized(state: &AppState, seen: Seen, username: Option<&str>, next: &str) -> Response {
     let host = esc(state
         .config
         .public_origin
@@ -62,9 +62,10 @@ pub fn unauthorized(state: &AppState, seen: Seen, username: Option<&str>) -> Res
     };
     let password = if state.config.password_sign_in {
         let user = esc(username.unwrap_or_default());
+        let next = esc(next);
         format!(
             r#"<section class="card" id="password-sign-in"><h2>Sign in with your domain password</h2>
-<form method="post" action="/signin/password" autocomplete="on">
+<form method="post" action="/signin/password" autocomplete="on"><input type="hidden" name="next" value="{next}">
 <label for="username">User name</label><input id="username" name="username" value="{user}" autocomplete="username" required autofocus>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit" id="password-submit">Sign in</button></form>

@@ -20,6 +20,9 @@ pub struct PasswordForm {
     pub username: String,
     /// The user's AD password.
     pub password: String,
+    /// Where to go afterwards (validated).
+    #[serde(default)]
+    pub next: String,
 }
 
 /// `user@REALM` from what people type.
@@ -49,8 +52,9 @@ pub async fn signin_password(
         return (StatusCode::NOT_FOUND, "Password sign-in is turned off on this portal.").into_response();
     }
     let typed = form.username.trim().to_string();
+    let next = super::safe_next(&form.next).unwrap_or("/").to_string();
     let Some(principal) = principal_for(&typed, &state.realm) else {
-        return unauthorized(&state, Seen::Refused(kerberos::Error::UnknownUser), Some(&typed));
+        return unauthorized(&state, Seen::Refused(kerberos::Error::UnknownUser), Some(&typed), &next);
     };
     let acceptor = state.acceptor.clone();
     let service = state.config.service_principal.clone();
@@ -61,7 +65,7 @@ pub async fn signin_password(
     match result {
         Ok(Ok((accepted, tgt))) => {
             match super::establish(&state, &session, accepted, SignInMethod::Password, Some(tgt)).await {
-                Ok(_) => Redirect::to("/").into_response(),
+                Ok(_) => Redirect::to(&next).into_response(),
                 Err(e) => {
                     tracing::error!(error = %e, "could not establish session");
                     (
@@ -83,7 +87,7 @@ pub async fn signin_password(
                 Some(e.code()),
             )
             .await;
-            unauthorized(&state, Seen::Refused(e), Some(&typed))
+            unauthorized(&state, Seen::Refused(e), Some(&typed), &next)
         }
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,0 +1,241 @@
+//! Acting on a device as the signed-in user.
+//!
+//! For every call the portal presents a Kerberos ticket *of the user* for the device's SPN
+//! `HTTP/<fqdn>:<port>`: from the TGT the browser forwarded (or the password sign-in produced),
+//! else by constrained delegation (S4U2Self + S4U2Proxy) through the portal's service account.
+//! There is no fallback to a shared account: when neither works, the user is told why. Service
+//! tickets are cached by GSSAPI inside the user's in-memory credential, so the KDC is asked once
+//! per user, device and ticket lifetime, not per click.
+//!
+//! The device's answer is then explained in plain words: a 401 means the device did not accept
+//! the ticket (too large for old firmware, clock skew, Kerberos not set up on it); an AccessDenied
+//! fault means none of the user's ACL entries grants the realm the action needs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use amt::client::{Auth, Client, ClientConfig, ClientError, NegotiateTokens};
+use amt::fault::FaultSubcode;
+use kerberos::Cred;
+use shared::{DeviceOutcome, DeviceRow, PowerAction, PowerView};
+
+use crate::AppState;
+use crate::auth::SessionUser;
+use crate::registry::Device;
+
+/// Where the user's tickets come from.
+#[derive(Clone)]
+enum TokenSource {
+    /// The user's own TGT (forwarded by the browser, or from the password sign-in).
+    Own(Cred),
+    /// Constrained delegation through the portal's service identity.
+    S4u(Arc<kerberos::ServiceIdentity>, String),
+}
+
+impl TokenSource {
+    fn describe(&self) -> &'static str {
+        match self {
+            TokenSource::Own(_) => "your own Kerberos ticket",
+            TokenSource::S4u(..) => "constrained delegation (S4U2Proxy) on your behalf",
+        }
+    }
+}
+
+struct UserTokens(TokenSource);
+
+impl NegotiateTokens for UserTokens {
+    fn token(&self, spn: &str) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
+        let get = || match &self.0 {
+            TokenSource::Own(cred) => kerberos::token_for(cred, spn, false),
+            TokenSource::S4u(svc, user) => svc.token_as(user, spn),
+        };
+        // GSSAPI blocks (it may ask the KDC); keep the async workers free.
+        let result = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(get),
+            _ => get(),
+        };
+        result.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+    }
+}
+
+/// Why a device call did not happen or did not succeed, in words for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Stable code.
+    pub code: &'static str,
+    /// The explanation.
+    pub message: String,
+}
+
+impl<T> From<Refusal> for DeviceOutcome<T> {
+    fn from(r: Refusal) -> Self {
+        DeviceOutcome::Refused {
+            code: r.code.to_string(),
+            message: r.message,
+        }
+    }
+}
+
+fn row(d: &Device) -> DeviceRow {
+    DeviceRow {
+        id: d.id,
+        fqdn: d.fqdn.clone(),
+        site: d.site.clone(),
+        tags: d.tags.clone(),
+    }
+}
+
+impl AppState {
+    fn token_source(&self, user: &SessionUser) -> Result<TokenSource, Refusal> {
+        if let Some((d, _)) = user.cred_handle.as_deref().and_then(|h| self.creds.get(h)) {
+            return Ok(TokenSource::Own(d.cred));
+        }
+        if let Some(svc) = &self.service_identity {
+            return Ok(TokenSource::S4u(svc.clone(), user.principal.clone()));
+        }
+        Err(Refusal {
+            code: "no_credential",
+            message: format!(
+                "The portal holds no Kerberos credential for you, so it cannot act as you: {} \
+                 Sign in again with the password form, or ask an administrator to allow your browser to delegate to this site.",
+                user.no_delegation_reason
+                    .clone()
+                    .unwrap_or_else(|| "your delegated ticket has expired.".into())
+            ),
+        })
+    }
+
+    fn client_for(&self, device: &Device, source: TokenSource) -> Client {
+        let mut cfg = ClientConfig::new(&device.address, Auth::Negotiate(Arc::new(UserTokens(source))));
+        cfg.port = device.wsman_port as u16;
+        cfg.fqdn = Some(device.fqdn.clone());
+        cfg.timeout = Duration::from_secs(10);
+        Client::new(cfg)
+    }
+
+    /// Explains a device error for the user; `realm` is what the action needed.
+    fn explain(&self, device: &Device, user: &SessionUser, e: ClientError, realm: &str) -> Refusal {
+        let name = &device.fqdn;
+        match e {
+            ClientError::Fault(f) if f.subcode == Some(FaultSubcode::AccessDenied) => Refusal {
+                code: "access_denied",
+                message: format!("{name} refused: none of your groups has the {realm} realm on this device."),
+            },
+            ClientError::Unauthorized { .. } => {
+                let size = user.ticket_bytes.map(kerberos::token::base64_len).unwrap_or(0);
+                let hint = if size > shared::AMT_OLD_FIRMWARE_TOKEN_LIMIT {
+                    format!(
+                        " Your Kerberos ticket is {} bytes as base64 and old AMT firmware (versions 2 to 5) accepts at most {}: membership in fewer groups makes it smaller.",
+                        size,
+                        shared::AMT_OLD_FIRMWARE_TOKEN_LIMIT
+                    )
+                } else {
+                    String::new()
+                };
+                Refusal {
+                    code: "device_refused_ticket",
+                    message: format!(
+                        "{name} did not let you in.{hint} Most often neither your account nor any of your groups is in the device's access list: ask an AMT administrator which groups it grants. \
+                         Other causes: the device's clock is more than its tolerance away from the domain's, or Kerberos is not set up on it (reprovision it)."
+                    ),
+                }
+            }
+            ClientError::Negotiate { message, .. } => Refusal {
+                code: "no_ticket",
+                message: format!("The portal could not get a Kerberos ticket for {name} as you: {message}"),
+            },
+            ClientError::ConnectRefused(port) => Refusal {
+                code: "unreachable",
+                message: format!(
+                    "{name} refused the connection on port {port}: AMT is off, not provisioned, or a firewall blocks it."
+                ),
+            },
+            ClientError::Timeout(t) => Refusal {
+                code: "timeout",
+                message: format!("{name} did not answer within {} seconds.", t.as_secs()),
+            },
+            other => Refusal {
+                code: "device_error",
+                message: format!("{name}: {other}"),
+            },
+        }
+    }
+
+    async fn device_and_user(&self, user: &SessionUser, id: i64) -> Result<(Device, TokenSource), Refusal> {
+        let device = crate::registry::get(&self.pool, id)
+            .await
+            .map_err(|e| Refusal {
+                code: "database",
+                message: format!("the device registry could not be read: {e}"),
+            })?
+            .ok_or(Refusal {
+                code: "unknown_device",
+                message: format!("there is no device number {id} in the registry"),
+            })?;
+        let source = self.token_source(user)?;
+        Ok((device, source))
+    }
+
+    /// Reads a device's power state as `user`.
+    pub async fn power_view(&self, user: &SessionUser, id: i64) -> DeviceOutcome<PowerView> {
+        let (device, source) = match self.device_and_user(user, id).await {
+            Ok(x) => x,
+            Err(r) => return r.into(),
+        };
+        let acting_as = source.describe().to_string();
+        let client = self.client_for(&device, source);
+        match client.power_state().await {
+            Ok(p) => {
+                let state = p.power_state.unwrap_or(amt::models::power::PowerState::from_value(0));
+                let available = PowerAction::ALL
+                    .into_iter()
+                    .filter(|a| {
+                        p.available_requested_power_states
+                            .iter()
+                            .any(|s| s.value() == a.power_state())
+                    })
+                    .collect();
+                DeviceOutcome::Ok(PowerView {
+                    device: row(&device),
+                    state: state.name().to_string(),
+                    on: state.is_on().unwrap_or(false),
+                    available,
+                    acting_as,
+                })
+            }
+            // Reading the power service needs the Remote Control realm, like changing it.
+            Err(e) => self.explain(&device, user, e, "Remote Control").into(),
+        }
+    }
+
+    /// Runs a power action as `user`, audited.
+    pub async fn power_action(&self, user: &SessionUser, id: i64, action: PowerAction) -> DeviceOutcome<String> {
+        let (device, source) = match self.device_and_user(user, id).await {
+            Ok(x) => x,
+            Err(r) => return r.into(),
+        };
+        let client = self.client_for(&device, source);
+        let state = amt::models::power::PowerState::from_value(action.power_state());
+        let what = format!("power: {}", action.label());
+        match client.request_power_state_change(state).await {
+            Ok(()) => {
+                crate::audit::record(&self.pool, Some(&user.principal), &what, Some(&device.fqdn), "ok", None).await;
+                tracing::info!(user.principal = %user.principal, device.fqdn = %device.fqdn, action = action.id(), "power action done");
+                DeviceOutcome::Ok(format!("{}: {} done.", device.fqdn, action.label()))
+            }
+            Err(e) => {
+                let r = self.explain(&device, user, e, "Remote Control");
+                crate::audit::record(
+                    &self.pool,
+                    Some(&user.principal),
+                    &what,
+                    Some(&device.fqdn),
+                    "refused",
+                    Some(&r.message),
+                )
+                .await;
+                r.into()
+            }
+        }
+    }
+}
