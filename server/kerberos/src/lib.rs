@@ -21,6 +21,8 @@ pub mod token;
 pub use acceptor::{Accepted, Acceptor, Delegated, DelegationKind};
 pub use error::Error;
 pub use initiator::{password_sign_in, token_for};
+/// A GSSAPI credential (a user's TGT or an impersonation credential), in memory.
+pub use libgssapi::credential::Cred;
 pub use pac::Pac;
 pub use s4u::ServiceIdentity;
 pub use token::{TokenFacts, TokenKind};
