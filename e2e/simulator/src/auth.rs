@@ -117,10 +117,9 @@ impl KeytabVerifier {
 impl TicketVerifier for KeytabVerifier {
     fn verify(&self, token: &[u8]) -> Result<VerifiedTicket, String> {
         let a = self.0.accept(token).map_err(|e| format!("{e} [{}]", e.code()))?;
-        // MIT names the keytab entry whose key decrypted the ticket; every SPN of one AD
-        // account (HTTP/amt1:16992 … :16995) shares that key, so the first entry wins. The
-        // service the client asked for is the ticket's own sname.
-        let target = ticket_service(token).or(a.target);
+        // `target` is the ticket's own sname (kerberos::token), not the keytab entry MIT picked:
+        // every SPN of one AD account (HTTP/amt1:16992 … :16995) shares that key.
+        let target = a.target;
         let (user_sid, group_sids) = match a.pac {
             Some(p) => (Some(p.user_sid), p.group_sids),
             None => (None, Vec::new()),
@@ -132,109 +131,6 @@ impl TicketVerifier for KeytabVerifier {
             group_sids,
             response_token: a.response_token,
         })
-    }
-}
-
-/// One DER element at `pos`: (tag, content start, content end).
-fn der(b: &[u8], pos: usize) -> Option<(u8, usize, usize)> {
-    let tag = *b.get(pos)?;
-    let first = *b.get(pos + 1)?;
-    let mut i = pos + 2;
-    let len = if first < 0x80 {
-        usize::from(first)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let mut l = 0usize;
-        for _ in 0..n {
-            l = (l << 8) | usize::from(*b.get(i)?);
-            i += 1;
-        }
-        l
-    };
-    let end = i.checked_add(len).filter(|e| *e <= b.len())?;
-    Some((tag, i, end))
-}
-
-/// The child with `tag` among the elements in `b[start..end]`.
-fn der_child(b: &[u8], start: usize, end: usize, tag: u8) -> Option<(usize, usize)> {
-    let mut pos = start;
-    while pos < end {
-        let (t, cs, ce) = der(b, pos)?;
-        if t == tag {
-            return Some((cs, ce));
-        }
-        pos = ce;
-    }
-    None
-}
-
-const KRB5_OID: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02];
-const SPNEGO_OID: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x02];
-
-/// The service principal (`HTTP/host:port@REALM`) a Kerberos GSS token's ticket was issued
-/// for, read from the ticket's clear-text `sname` and `realm` (RFC 4121 §4.1 token framing,
-/// RFC 4120 AP-REQ; SPNEGO NegTokenInit is unwrapped).
-pub fn ticket_service(token: &[u8]) -> Option<String> {
-    let (t, cs, _) = der(token, 0)?;
-    if t != 0x60 {
-        return None;
-    }
-    let (t, ocs, oce) = der(token, cs)?;
-    if t != 0x06 {
-        return None;
-    }
-    match &token[ocs..oce] {
-        oid if oid == SPNEGO_OID => {
-            // NegTokenInit [0] SEQUENCE { …, mechToken [2] OCTET STRING }
-            let (t, ics, _) = der(token, oce)?;
-            let (t2, scs, sce) = der(token, ics)?;
-            if t != 0xa0 || t2 != 0x30 {
-                return None;
-            }
-            let (mcs, mce) = der_child(token, scs, sce, 0xa2)?;
-            let (t, os, oe) = der(token, mcs)?;
-            if t != 0x04 || oe > mce {
-                return None;
-            }
-            ticket_service(&token[os..oe])
-        }
-        oid if oid == KRB5_OID => {
-            // TOK_ID 01 00, then AP-REQ [APPLICATION 14] SEQUENCE { …, ticket [3] Ticket }
-            if token.get(oce..oce + 2)? != [0x01, 0x00] {
-                return None;
-            }
-            let (t, acs, _) = der(token, oce + 2)?;
-            let (t2, scs, sce) = der(token, acs)?;
-            if t != 0x6e || t2 != 0x30 {
-                return None;
-            }
-            let (tcs, _) = der_child(token, scs, sce, 0xa3)?;
-            // Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0], realm [1], sname [2], … }
-            let (t, kcs, _) = der(token, tcs)?;
-            let (t2, qcs, qce) = der(token, kcs)?;
-            if t != 0x61 || t2 != 0x30 {
-                return None;
-            }
-            let (rcs, _) = der_child(token, qcs, qce, 0xa1)?;
-            let (_, realm_s, realm_e) = der(token, rcs)?;
-            let (ncs, _) = der_child(token, qcs, qce, 0xa2)?;
-            let (_, pcs, pce) = der(token, ncs)?;
-            let (scs, _) = der_child(token, pcs, pce, 0xa1)?;
-            let (_, lcs, lce) = der(token, scs)?;
-            let mut parts = Vec::new();
-            let mut pos = lcs;
-            while pos < lce {
-                let (_, s, e) = der(token, pos)?;
-                parts.push(std::str::from_utf8(&token[s..e]).ok()?);
-                pos = e;
-            }
-            let realm = std::str::from_utf8(&token[realm_s..realm_e]).ok()?;
-            (!parts.is_empty()).then(|| format!("{}@{realm}", parts.join("/")))
-        }
-        _ => None,
     }
 }
 
@@ -428,72 +324,6 @@ mod tests {
         assert!(precheck_negotiate(&s, "abc").is_err());
         s.clock_offset_secs = -300;
         assert!(precheck_negotiate(&s, "abc").is_ok());
-    }
-
-    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-        let mut v = vec![tag];
-        if content.len() < 0x80 {
-            v.push(content.len() as u8);
-        } else {
-            v.extend([0x82, (content.len() >> 8) as u8, content.len() as u8]);
-        }
-        v.extend_from_slice(content);
-        v
-    }
-
-    fn krb5_token(sname: &[&str], realm: &str) -> Vec<u8> {
-        let names: Vec<u8> = sname.iter().flat_map(|n| tlv(0x1b, n.as_bytes())).collect();
-        let principal = tlv(
-            0x30,
-            &[tlv(0xa0, &tlv(0x02, &[2])), tlv(0xa1, &tlv(0x30, &names))].concat(),
-        );
-        let ticket = tlv(
-            0x61,
-            &tlv(
-                0x30,
-                &[
-                    tlv(0xa0, &tlv(0x02, &[5])),
-                    tlv(0xa1, &tlv(0x1b, realm.as_bytes())),
-                    tlv(0xa2, &principal),
-                    tlv(0xa3, &tlv(0x30, &[0u8; 200])),
-                ]
-                .concat(),
-            ),
-        );
-        let ap_req = tlv(
-            0x6e,
-            &tlv(
-                0x30,
-                &[
-                    tlv(0xa0, &tlv(0x02, &[5])),
-                    tlv(0xa1, &tlv(0x02, &[14])),
-                    tlv(0xa3, &ticket),
-                ]
-                .concat(),
-            ),
-        );
-        tlv(0x60, &[tlv(0x06, KRB5_OID), vec![1, 0], ap_req].concat())
-    }
-
-    #[test]
-    fn ticket_service_is_read_from_the_clear_text_sname() {
-        let raw = krb5_token(&["HTTP", "amt8.example.test:16993"], "EXAMPLE.TEST");
-        assert_eq!(
-            ticket_service(&raw).as_deref(),
-            Some("HTTP/amt8.example.test:16993@EXAMPLE.TEST")
-        );
-        let spnego = tlv(
-            0x60,
-            &[
-                tlv(0x06, SPNEGO_OID),
-                tlv(0xa0, &tlv(0x30, &tlv(0xa2, &tlv(0x04, &raw)))),
-            ]
-            .concat(),
-        );
-        assert_eq!(ticket_service(&spnego), ticket_service(&raw));
-        assert_eq!(ticket_service(&raw[..raw.len() - 10]), None);
-        assert_eq!(ticket_service(b"NTLMSSP\0"), None);
-        assert_eq!(ticket_service(&[]), None);
     }
 
     #[test]

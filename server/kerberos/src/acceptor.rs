@@ -138,7 +138,8 @@ impl Acceptor {
         };
         Ok(Accepted {
             client: raw.client,
-            target: raw.target,
+            // The ticket's own sname: MIT names the first keytab entry whose key fits.
+            target: facts.service.clone().or(raw.target),
             pac,
             pac_problem,
             response_token: (!raw.output_token.is_empty()).then_some(raw.output_token),

@@ -29,6 +29,11 @@ pub struct TokenFacts {
     pub ticket_bytes: Option<usize>,
     /// Length in bytes of the encrypted authenticator (large when a TGT is forwarded).
     pub authenticator_bytes: Option<usize>,
+    /// The service the ticket was issued for, `HTTP/host:port@REALM`, from the ticket's
+    /// clear-text `sname` and `realm`. MIT's acceptor reports the first keytab principal whose
+    /// key decrypts the ticket, and all SPNs of one AD account share a key, so only this tells
+    /// `HTTP/amt1:16992` from `HTTP/amt1:16993`.
+    pub service: Option<String>,
 }
 
 const OID_KRB5: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02];
@@ -80,20 +85,36 @@ fn child(buf: &[u8], tag: u8) -> Option<Tlv<'_>> {
     children(buf).find(|t| t.tag == tag)
 }
 
-/// Measures ticket and authenticator inside an AP-REQ (`[APPLICATION 14]`).
-fn ap_req_sizes(ap_req: &[u8]) -> Option<(usize, usize)> {
+/// `sname@realm` of a `Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0], realm [1], sname [2], … }`.
+fn ticket_service(ticket: &[u8]) -> Option<String> {
+    let t = tlv(ticket).filter(|t| t.tag == 0x61)?;
+    let seq = tlv(t.content).filter(|t| t.tag == 0x30)?;
+    let realm = tlv(child(seq.content, 0xa1)?.content)?;
+    let realm = std::str::from_utf8(realm.content).ok()?;
+    // PrincipalName ::= SEQUENCE { name-type [0] Int32, name-string [1] SEQUENCE OF KerberosString }
+    let name = tlv(child(seq.content, 0xa2)?.content).filter(|t| t.tag == 0x30)?;
+    let strings = tlv(child(name.content, 0xa1)?.content).filter(|t| t.tag == 0x30)?;
+    let parts: Vec<&str> = children(strings.content)
+        .map(|p| std::str::from_utf8(p.content).ok())
+        .collect::<Option<_>>()?;
+    (!parts.is_empty()).then(|| format!("{}@{realm}", parts.join("/")))
+}
+
+/// Ticket size, authenticator size and ticket service inside an AP-REQ (`[APPLICATION 14]`).
+fn ap_req_sizes(ap_req: &[u8]) -> Option<(usize, usize, Option<String>)> {
     let outer = tlv(ap_req)?;
     if outer.tag != 0x6e {
         return None;
     }
     let seq = tlv(outer.content)?;
-    let ticket = child(seq.content, 0xa3)?;
+    let ticket = tlv(child(seq.content, 0xa3)?.content)?;
     let auth = child(seq.content, 0xa4)?;
-    Some((tlv(ticket.content)?.total, tlv(auth.content)?.total))
+    let ticket_bytes = &child(seq.content, 0xa3)?.content[..ticket.total];
+    Some((ticket.total, tlv(auth.content)?.total, ticket_service(ticket_bytes)))
 }
 
 /// Reads a Kerberos GSS token: `[APPLICATION 0] { OID krb5, TOK_ID 01 00, AP-REQ }`.
-fn krb5_token_sizes(tok: &[u8]) -> Option<(usize, usize)> {
+fn krb5_token_sizes(tok: &[u8]) -> Option<(usize, usize, Option<String>)> {
     let outer = tlv(tok)?;
     if outer.tag != 0x60 {
         return None;
@@ -115,6 +136,7 @@ pub fn inspect(token: &[u8]) -> TokenFacts {
         kind: TokenKind::Unknown,
         ticket_bytes: None,
         authenticator_bytes: None,
+        service: None,
     };
     if token.starts_with(b"NTLMSSP\0") {
         return TokenFacts {
@@ -135,8 +157,9 @@ pub fn inspect(token: &[u8]) -> TokenFacts {
         let sizes = krb5_token_sizes(token);
         return TokenFacts {
             kind: TokenKind::Kerberos,
-            ticket_bytes: sizes.map(|s| s.0),
-            authenticator_bytes: sizes.map(|s| s.1),
+            ticket_bytes: sizes.as_ref().map(|s| s.0),
+            authenticator_bytes: sizes.as_ref().map(|s| s.1),
+            service: sizes.and_then(|s| s.2),
         };
     }
     if oid.tag != 0x06 || oid.content != OID_SPNEGO {
@@ -173,8 +196,9 @@ pub fn inspect(token: &[u8]) -> TokenFacts {
         .and_then(|o| krb5_token_sizes(o.content));
     TokenFacts {
         kind: TokenKind::SpnegoKerberos,
-        ticket_bytes: sizes.map(|s| s.0),
-        authenticator_bytes: sizes.map(|s| s.1),
+        ticket_bytes: sizes.as_ref().map(|s| s.0),
+        authenticator_bytes: sizes.as_ref().map(|s| s.1),
+        service: sizes.and_then(|s| s.2),
     }
 }
 
@@ -213,7 +237,17 @@ mod tests {
     }
 
     fn krb5_token(ticket_len: usize) -> Vec<u8> {
-        let ticket = der(0x61, &vec![0x55; ticket_len]);
+        let mut t = der(0xa0, &der(0x02, &[5]));
+        t.extend(der(0xa1, &der(0x1b, b"EXAMPLE.TEST")));
+        let names: Vec<u8> = [&b"HTTP"[..], b"amt8.example.test:16993"]
+            .iter()
+            .flat_map(|n| der(0x1b, n))
+            .collect();
+        let mut pn = der(0xa0, &der(0x02, &[2]));
+        pn.extend(der(0xa1, &der(0x30, &names)));
+        t.extend(der(0xa2, &der(0x30, &pn)));
+        t.extend(der(0xa3, &der(0x04, &vec![0x55; ticket_len])));
+        let ticket = der(0x61, &der(0x30, &t));
         let mut seq = der(0xa0, &der(0x02, &[5]));
         seq.extend(der(0xa1, &der(0x02, &[14])));
         seq.extend(der(0xa3, &ticket));
@@ -231,10 +265,12 @@ mod tests {
         assert_eq!(inspect(&spnego(&[OID_NTLM], None)).kind, TokenKind::SpnegoNtlmOnly);
         let t = inspect(&spnego(&[OID_KRB5_MS, OID_KRB5, OID_NTLM], Some(krb5_token(1000))));
         assert_eq!(t.kind, TokenKind::SpnegoKerberos);
-        assert_eq!(t.ticket_bytes, Some(1004));
+        assert_eq!(t.ticket_bytes, Some(1081));
         assert_eq!(t.authenticator_bytes, Some(5));
+        assert_eq!(t.service.as_deref(), Some("HTTP/amt8.example.test:16993@EXAMPLE.TEST"));
         let raw = inspect(&krb5_token(50));
-        assert_eq!((raw.kind, raw.ticket_bytes), (TokenKind::Kerberos, Some(52)));
+        assert_eq!((raw.kind, raw.ticket_bytes), (TokenKind::Kerberos, Some(123)));
+        assert_eq!(raw.service, t.service);
         assert_eq!(inspect(b"garbage").kind, TokenKind::Unknown);
         assert_eq!(base64_len(4), 8);
     }
