@@ -10,26 +10,7 @@ use std::path::PathBuf;
 use kerberos::{Acceptor, Error, password_sign_in, token_for};
 
 fn lab() -> Option<HashMap<String, String>> {
-    let Ok(path) = std::env::var("LAB_ENV") else {
-        assert!(
-            std::env::var_os("REQUIRE_LAB").is_none(),
-            "REQUIRE_LAB is set but LAB_ENV is not: start the lab (e2e/lab/lab.sh up)"
-        );
-        eprintln!("LAB_ENV not set: lab test not run (run the README's test command)");
-        return None;
-    };
-    assert!(
-        std::env::var_os("KRB5_CONFIG").is_some(),
-        "KRB5_CONFIG must be exported from lab.env before tests start"
-    );
-    let text = std::fs::read_to_string(&path).expect("LAB_ENV names a readable lab.env");
-    Some(
-        text.lines()
-            .filter_map(|l| l.strip_prefix("export "))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
-            .collect(),
-    )
+    lab_env::load()
 }
 
 fn acceptor(env: &HashMap<String, String>) -> Acceptor {

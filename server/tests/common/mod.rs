@@ -17,26 +17,7 @@ use tower::ServiceExt;
 pub const ORIGIN: &str = "https://portal.example.test:8443";
 
 pub fn lab() -> Option<HashMap<String, String>> {
-    let Ok(path) = std::env::var("LAB_ENV") else {
-        assert!(
-            std::env::var_os("REQUIRE_LAB").is_none(),
-            "REQUIRE_LAB is set but LAB_ENV is not: start the lab"
-        );
-        eprintln!("LAB_ENV not set: lab test not run (run the README's test command)");
-        return None;
-    };
-    assert!(
-        std::env::var_os("KRB5_CONFIG").is_some(),
-        "export KRB5_CONFIG from lab.env before the tests start"
-    );
-    let text = std::fs::read_to_string(&path).expect("readable lab.env");
-    Some(
-        text.lines()
-            .filter_map(|l| l.strip_prefix("export "))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
-            .collect(),
-    )
+    lab_env::load()
 }
 
 pub struct TestApp {
