@@ -7,7 +7,11 @@
 //! delegated" (or in Protected Users). The device then sees the user's own PAC, exactly as if
 //! the user had come directly. Blocking calls.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use libgssapi::credential::{Cred, CredUsage};
 use libgssapi::name::Name;
@@ -17,10 +21,19 @@ use crate::error::{self, Error};
 use crate::ffi;
 
 /// The portal's own Kerberos identity, able to impersonate users towards allowed services.
+///
+/// Impersonation credentials are kept per user until shortly before they expire, so that the
+/// S4U2Self exchange happens once per user and the S4U2Proxy tickets MIT caches with them are
+/// reused: one KDC request per user and device per ticket lifetime, not one per click.
 pub struct ServiceIdentity {
     cred: Cred,
     principal: String,
+    impersonated: Mutex<HashMap<String, (Cred, Instant)>>,
+    s4u2self_requests: AtomicUsize,
 }
+
+/// A cached impersonation credential is replaced this long before it expires.
+const RENEW_BEFORE: Duration = Duration::from_secs(120);
 
 impl ServiceIdentity {
     /// The identity of `principal` (e.g. `HTTP/portal.example.test`) from `keytab`. Its tickets
@@ -36,12 +49,43 @@ impl ServiceIdentity {
         Ok(ServiceIdentity {
             cred,
             principal: principal.to_string(),
+            impersonated: Mutex::new(HashMap::new()),
+            s4u2self_requests: AtomicUsize::new(0),
         })
     }
 
     /// A credential that acts as `user` (`alice@EXAMPLE.TEST`): S4U2Self now, S4U2Proxy when a
     /// token for a service is requested from it with [`crate::token_for`].
     pub fn impersonate(&self, user: &str) -> Result<Cred, Error> {
+        let now = Instant::now();
+        {
+            let cache = self.impersonated.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((cred, expires)) = cache.get(user)
+                && *expires > now + RENEW_BEFORE
+            {
+                return Ok(cred.clone());
+            }
+        }
+        let cred = self.impersonate_now(user)?;
+        let lifetime = cred.lifetime().unwrap_or(Duration::ZERO);
+        let mut cache = self.impersonated.lock().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|_, (_, e)| *e > now);
+        cache.insert(user.to_string(), (cred.clone(), now + lifetime));
+        Ok(cred)
+    }
+
+    /// How many S4U2Self exchanges this identity has made (each asks the KDC).
+    pub fn s4u2self_requests(&self) -> usize {
+        self.s4u2self_requests.load(Ordering::Relaxed)
+    }
+
+    /// Forgets every cached impersonation credential (e.g. after a group change).
+    pub fn forget(&self) {
+        self.impersonated.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    fn impersonate_now(&self, user: &str) -> Result<Cred, Error> {
+        self.s4u2self_requests.fetch_add(1, Ordering::Relaxed);
         let name = Name::new(user.as_bytes(), Some(GSS_NT_KRB5_PRINCIPAL)).map_err(|_| Error::UnknownUser)?;
         self.cred
             .impersonate(&name, None, CredUsage::Initiate, None)

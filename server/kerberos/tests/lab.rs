@@ -110,6 +110,19 @@ fn constrained_delegation_acts_as_the_user_where_the_domain_allows_it() {
     assert_eq!(pac.user_sid, env["LAB_SID_ALICE"]);
     assert!(pac.group_sids.contains(&env["LAB_SID_AMT_ADMINS"]));
 
+    // Repeated use: the impersonation credential is cached, so S4U2Self is not asked again.
+    let before = svc.s4u2self_requests();
+    for _ in 0..5 {
+        let tok = svc
+            .token_as("alice@EXAMPLE.TEST", "HTTP/amt1.example.test:16992")
+            .expect("again");
+        assert_eq!(
+            device.accept(&tok).expect("fresh authenticator each time").client,
+            "alice@EXAMPLE.TEST"
+        );
+    }
+    assert_eq!(svc.s4u2self_requests(), before, "no new S4U2Self for a cached user");
+
     // sam is "sensitive and cannot be delegated": refused, with the reason spelled out.
     let e = svc
         .token_as("sam@EXAMPLE.TEST", "HTTP/amt1.example.test:16992")
