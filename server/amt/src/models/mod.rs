@@ -176,7 +176,7 @@ impl Field for Option<CimDateTime> {
 
 /// Declares a struct of properties with `from_element` and `to_properties`.
 ///
-/// ```ignore
+/// ```text
 /// props_struct! {
 ///     /// Doc.
 ///     pub struct Foo { /// Doc.
