@@ -77,3 +77,12 @@ test('power_cycle_device: without browser delegation, constrained delegation act
     assert.ok(JSON.stringify(dev.audit_log).includes(portal.lab.LAB_SID_BOB), 'the device saw bob, not the portal');
   } finally { await ctx.close(); }
 });
+
+test('power_cycle_device: sam (sensitive account) without browser delegation is told exactly why', async () => {
+  const { ctx, page } = await openDevice('sam', 'amt2', { delegate: false });
+  try {
+    assert.equal(await page.getAttribute('#device-refused', 'data-code'), 'delegation_refused');
+    assert.match(await page.textContent('#refusal'),
+      /Your browser delegated no ticket and the domain refused to let the portal act as you: your account is marked "sensitive and cannot be delegated"/);
+  } finally { await ctx.close(); }
+});

@@ -113,10 +113,53 @@ impl AppState {
         Client::new(cfg)
     }
 
+    /// Says exactly why the domain refused constrained delegation for `user` towards `spn`.
+    async fn why_no_delegation(&self, user: &SessionUser, spn: &str) -> Refusal {
+        const PROTECTED_USERS_RID: &str = "-525";
+        const NOT_DELEGATED: u32 = 0x0010_0000;
+        let message = if user
+            .group_sids
+            .iter()
+            .any(|g| g.starts_with("S-1-5-21-") && g.ends_with(PROTECTED_USERS_RID))
+        {
+            "your account is in the Protected Users group, whose members can never be delegated. \
+             Sign in with the password form (the portal then holds your own ticket), or use an account outside Protected Users for AMT work."
+                .to_string()
+        } else {
+            let uac = match (&self.directory, &user.sid) {
+                (Some(dir), Some(sid)) => dir.user_account_control(sid).await.ok().flatten(),
+                _ => None,
+            };
+            match uac {
+                Some(flags) if flags & NOT_DELEGATED != 0 => "your account is marked \"sensitive and cannot be delegated\" in Active Directory. \
+                     Sign in with the password form (the portal then holds your own ticket), or ask an administrator whether the flag is needed."
+                    .to_string(),
+                Some(_) => format!(
+                    "the portal's service account ({}) is not trusted to delegate to {spn}. An Active Directory administrator must add {spn} \
+                     to its msDS-AllowedToDelegateTo (Delegation tab: \"Trust this user for delegation to specified services only\", any protocol).",
+                    self.config.service_principal
+                ),
+                None => format!(
+                    "either your account cannot be delegated (sensitive, or in Protected Users) or the portal's service account is not trusted to delegate to {spn}; \
+                     the directory could not be asked which."
+                ),
+            }
+        };
+        Refusal {
+            code: "delegation_refused",
+            message: format!(
+                "Your browser delegated no ticket and the domain refused to let the portal act as you: {message}"
+            ),
+        }
+    }
+
     /// Explains a device error for the user; `realm` is what the action needed.
-    fn explain(&self, device: &Device, user: &SessionUser, e: ClientError, realm: &str) -> Refusal {
+    async fn explain(&self, device: &Device, user: &SessionUser, e: ClientError, realm: &str) -> Refusal {
         let name = &device.fqdn;
         match e {
+            ClientError::Negotiate { spn, message } if message.contains("refused to let the portal act as you") => {
+                self.why_no_delegation(user, &spn).await
+            }
             ClientError::Fault(f) if f.subcode == Some(FaultSubcode::AccessDenied) => Refusal {
                 code: "access_denied",
                 message: format!("{name} refused: none of your groups has the {realm} realm on this device."),
@@ -204,7 +247,7 @@ impl AppState {
                 })
             }
             // Reading the power service needs the Remote Control realm, like changing it.
-            Err(e) => self.explain(&device, user, e, "Remote Control").into(),
+            Err(e) => self.explain(&device, user, e, "Remote Control").await.into(),
         }
     }
 
@@ -224,7 +267,7 @@ impl AppState {
                 DeviceOutcome::Ok(format!("{}: {} done.", device.fqdn, action.label()))
             }
             Err(e) => {
-                let r = self.explain(&device, user, e, "Remote Control");
+                let r = self.explain(&device, user, e, "Remote Control").await;
                 crate::audit::record(
                     &self.pool,
                     Some(&user.principal),

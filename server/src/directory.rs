@@ -119,6 +119,29 @@ impl Directory {
         Ok(out)
     }
 
+    /// The `userAccountControl` flags of the account with `sid`, if the directory knows it.
+    pub async fn user_account_control(&self, sid: &str) -> Result<Option<u32>, String> {
+        let value = sid_filter_value(sid).ok_or_else(|| format!("{sid} is not a SID"))?;
+        let mut ldap = self.connect(true).await?;
+        let (entries, _) = ldap
+            .search(
+                &self.cfg.base_dn,
+                Scope::Subtree,
+                &format!("(objectSid={value})"),
+                vec!["userAccountControl"],
+            )
+            .await
+            .and_then(|r| r.success())
+            .map_err(|e| format!("directory search failed: {e}"))?;
+        let _ = ldap.unbind().await;
+        Ok(entries.into_iter().next().map(SearchEntry::construct).and_then(|e| {
+            e.attrs
+                .get("userAccountControl")
+                .and_then(|v| v.first())
+                .and_then(|v| v.parse::<u32>().ok())
+        }))
+    }
+
     /// Our clock minus the domain controller's, in seconds (rootDSE `currentTime`, read
     /// anonymously: allowed on every DC).
     pub async fn dc_clock_offset(&self) -> Result<i64, String> {
