@@ -113,10 +113,25 @@ pub async fn app(state: AppState) -> Result<Router, String> {
     let routes = generate_route_list(frontend::App);
     let portal: frontend::api::ssr::PortalHandle = Arc::new(state.clone());
     let pages = Router::new()
-        .leptos_routes_with_context(&state, routes, move || provide_context(portal.clone()), {
-            let opts = state.leptos_options.clone();
-            move || frontend::shell(opts.clone())
-        })
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                provide_context(portal.clone());
+                // Leptos puts a fresh nonce on this page's scripts: the CSP allows exactly those.
+                if let (Some(nonce), Some(res)) = (
+                    leptos::nonce::use_nonce(),
+                    use_context::<leptos_axum::ResponseOptions>(),
+                ) && let Ok(v) = axum::http::HeaderValue::from_str(&security::csp(Some(&nonce)))
+                {
+                    res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
+                }
+            },
+            {
+                let opts = state.leptos_options.clone();
+                move || frontend::shell(opts.clone())
+            },
+        )
         .route_layer(from_fn(security::require_user));
 
     let pkg = format!(

@@ -3,7 +3,8 @@
 //! - [`origin_guard`]: a state-changing request (anything but GET/HEAD/OPTIONS) must come from
 //!   the portal's own origin (`Origin`, or `Referer` when a browser omits it). This runs before
 //!   the session is read, so a cross-site form can never act with the user's cookie.
-//! - [`security_headers`]: nosniff, no framing, no referrer leaks, HSTS on HTTPS.
+//! - [`security_headers`]: a strict Content-Security-Policy (rendered pages add the script nonce
+//!   Leptos puts on their hydration scripts), nosniff, no framing, no referrer leaks, HSTS.
 //! - [`require_user`]: pages need a signed-in session; others are sent to `/signin`.
 
 use axum::body::Body;
@@ -44,17 +45,29 @@ pub async fn origin_guard(State(state): State<AppState>, req: Request, next: Nex
     }
 }
 
-/// Adds the security headers to every response.
+/// The Content-Security-Policy: scripts only from this origin, plus the hydration scripts that
+/// carry `nonce` (a fresh one per rendered page), plus WebAssembly compilation.
+pub fn csp(nonce: Option<&str>) -> String {
+    let nonce = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"
+    )
+}
+
+/// Adds the security headers to every response. Pages rendered by Leptos set their own CSP with
+/// their script nonce (see `app`); every other response gets the policy without a nonce.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
+    if !resp.headers().contains_key(header::CONTENT_SECURITY_POLICY)
+        && let Ok(v) = HeaderValue::from_str(&csp(None))
+    {
+        resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     let h = resp.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"),
-    );
     if state.config.tls.is_some() {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,

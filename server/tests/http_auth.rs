@@ -175,6 +175,24 @@ async fn session_id_cycles_at_sign_in_and_sign_out_destroys_the_credential() {
     let home = app.get("/", None, Some(&b)).await;
     assert!(home.body.contains("id=\"display-name\">alice<"), "{}", home.body);
     assert!(home.body.contains("forwarded by your browser"));
+    // Strict CSP: scripts only with this page's nonce, which is on the hydration script.
+    let csp = home
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .expect("a script nonce");
+    assert!(
+        home.body.contains(&format!("nonce=\"{nonce}\"")),
+        "the page's scripts carry the header's nonce"
+    );
+    assert!(!csp.contains("script-src 'self' 'unsafe-inline'") && csp.contains("frame-ancestors 'none'"));
     assert_eq!(
         app.state.creds.len(),
         1,
