@@ -3,27 +3,13 @@
 //! Run with `cargo run --release -p amt --example parse_bench`. Prints MB/s and responses/s
 //! for the generic envelope parser; no assertions (timings vary by machine).
 
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else if p.extension().is_some_and(|x| x == "xml") {
-            out.push(p);
-        }
-    }
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut files = Vec::new();
-    walk(&dir, &mut files);
+    let files = common::all_fixtures();
     let docs: Vec<String> = files.iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect();
     let bytes: usize = docs.iter().map(String::len).sum();
     let rounds = 200;
