@@ -76,15 +76,6 @@ impl<T> From<Refusal> for DeviceOutcome<T> {
     }
 }
 
-fn row(d: &Device) -> DeviceRow {
-    DeviceRow {
-        id: d.id,
-        fqdn: d.fqdn.clone(),
-        site: d.site.clone(),
-        tags: d.tags.clone(),
-    }
-}
-
 impl AppState {
     fn token_source(&self, user: &SessionUser) -> Result<TokenSource, Refusal> {
         if let Some((d, _)) = user.cred_handle.as_deref().and_then(|h| self.creds.get(h)) {
@@ -157,7 +148,12 @@ impl AppState {
     async fn explain(&self, device: &Device, user: &SessionUser, e: ClientError, realm: &str) -> Refusal {
         let name = &device.fqdn;
         match e {
-            ClientError::Negotiate { spn, message } if message.contains("refused to let the portal act as you") => {
+            ClientError::Negotiate { spn, source }
+                if matches!(
+                    source.downcast_ref::<kerberos::Error>(),
+                    Some(kerberos::Error::DelegationRefused { .. })
+                ) =>
+            {
                 self.why_no_delegation(user, &spn).await
             }
             ClientError::Fault(f) if f.subcode == Some(FaultSubcode::AccessDenied) => Refusal {
@@ -183,9 +179,9 @@ impl AppState {
                     ),
                 }
             }
-            ClientError::Negotiate { message, .. } => Refusal {
+            ClientError::Negotiate { source, .. } => Refusal {
                 code: "no_ticket",
-                message: format!("The portal could not get a Kerberos ticket for {name} as you: {message}"),
+                message: format!("The portal could not get a Kerberos ticket for {name} as you: {source}"),
             },
             ClientError::ConnectRefused(port) => Refusal {
                 code: "unreachable",
@@ -239,7 +235,7 @@ impl AppState {
                     })
                     .collect();
                 DeviceOutcome::Ok(PowerView {
-                    device: row(&device),
+                    device: DeviceRow::from(&device),
                     state: state.name().to_string(),
                     on: state.is_on().unwrap_or(false),
                     available,

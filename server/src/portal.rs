@@ -8,15 +8,20 @@ use tower_sessions::Session;
 use crate::AppState;
 use crate::auth::{SessionUser, current_user};
 
-/// The signed-in user of a request, or an error server functions turn into "sign in again".
-async fn user_of(parts: &http::request::Parts) -> Result<SessionUser, String> {
+/// The signed-in user of a request, if any (the session is in the request's extensions).
+async fn session_user(parts: &http::request::Parts) -> Result<Option<SessionUser>, String> {
     let session = parts
         .extensions
         .get::<Session>()
         .cloned()
         .ok_or("the request has no session (portal misconfiguration)")?;
-    current_user(&session)
-        .await
+    Ok(current_user(&session).await)
+}
+
+/// The signed-in user of a request, or an error server functions turn into "sign in again".
+async fn user_of(parts: &http::request::Parts) -> Result<SessionUser, String> {
+    session_user(parts)
+        .await?
         .ok_or_else(|| "you are not signed in (your session may have ended): reload the page".to_string())
 }
 
@@ -27,15 +32,7 @@ impl Portal for AppState {
             let all = crate::registry::list(&self.pool)
                 .await
                 .map_err(|e| format!("the device registry could not be read: {e}"))?;
-            Ok(all
-                .into_iter()
-                .map(|d| DeviceRow {
-                    id: d.id,
-                    fqdn: d.fqdn,
-                    site: d.site,
-                    tags: d.tags,
-                })
-                .collect())
+            Ok(all.iter().map(DeviceRow::from).collect())
         })
     }
 
@@ -60,13 +57,10 @@ impl Portal for AppState {
 
     fn me(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<Option<Me>, String>> {
         Box::pin(async move {
-            let Some(session) = parts.extensions.get::<Session>().cloned() else {
-                return Err("the request has no session (portal misconfiguration)".into());
-            };
-            let Some(user) = current_user(&session).await else {
-                return Ok(None);
-            };
-            Ok(Some(self.me_view(user).await))
+            match session_user(&parts).await? {
+                Some(user) => Ok(Some(self.me_view(user).await)),
+                None => Ok(None),
+            }
         })
     }
 }

@@ -31,6 +31,17 @@ pub struct Device {
     pub source: String,
 }
 
+impl From<&Device> for shared::DeviceRow {
+    fn from(d: &Device) -> Self {
+        shared::DeviceRow {
+            id: d.id,
+            fqdn: d.fqdn.clone(),
+            site: d.site.clone(),
+            tags: d.tags.clone(),
+        }
+    }
+}
+
 /// A device to add, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDevice {

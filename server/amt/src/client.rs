@@ -150,12 +150,13 @@ pub enum ClientError {
         schemes: Vec<String>,
     },
     /// The Negotiate token could not be obtained.
-    #[error("could not get a Kerberos ticket for {spn}: {message}")]
+    #[error("could not get a Kerberos ticket for {spn}: {source}")]
     Negotiate {
         /// The SPN asked for.
         spn: String,
-        /// The provider's error.
-        message: String,
+        /// The provider's own error, kept whole so callers can downcast it to their type.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The TLS handshake failed (untrusted or mismatched certificate, no TLS on the port, …).
     #[error("the TLS handshake with the device failed: {0}")]
@@ -292,9 +293,9 @@ impl Client {
                 Auth::Negotiate(provider) => {
                     if !p.negotiated {
                         let spn = self.cfg.spn();
-                        let token = provider.token(&spn).map_err(|e| ClientError::Negotiate {
+                        let token = provider.token(&spn).map_err(|source| ClientError::Negotiate {
                             spn: spn.clone(),
-                            message: e.to_string(),
+                            source,
                         })?;
                         headers.push(("Authorization", format!("Negotiate {}", B64.encode(token))));
                     }
