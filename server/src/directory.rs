@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
 
@@ -16,7 +16,13 @@ use crate::config::LdapConfig;
 pub struct Directory {
     cfg: LdapConfig,
     names: Mutex<HashMap<String, String>>,
+    /// The last measured clock offset and when: every page shows it, the DC need not be asked
+    /// every time.
+    clock: Mutex<Option<(Instant, i64)>>,
 }
+
+/// How long a measured clock offset is shown before the DC is asked again.
+const CLOCK_MAX_AGE: Duration = Duration::from_secs(60);
 
 fn sid_filter_value(sid: &str) -> Option<String> {
     let mut parts = sid.strip_prefix("S-")?.split('-');
@@ -37,6 +43,7 @@ impl Directory {
         Directory {
             cfg,
             names: Mutex::new(HashMap::new()),
+            clock: Mutex::new(None),
         }
     }
 
@@ -143,8 +150,19 @@ impl Directory {
     }
 
     /// Our clock minus the domain controller's, in seconds (rootDSE `currentTime`, read
-    /// anonymously: allowed on every DC).
+    /// anonymously: allowed on every DC); measured at most once a minute.
     pub async fn dc_clock_offset(&self) -> Result<i64, String> {
+        if let Some((at, offset)) = *self.clock.lock().unwrap_or_else(|p| p.into_inner())
+            && at.elapsed() < CLOCK_MAX_AGE
+        {
+            return Ok(offset);
+        }
+        let offset = self.measure_clock_offset().await?;
+        *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), offset));
+        Ok(offset)
+    }
+
+    async fn measure_clock_offset(&self) -> Result<i64, String> {
         let mut ldap = self.connect(false).await?;
         let before = time::OffsetDateTime::now_utc();
         let (entries, _) = ldap
