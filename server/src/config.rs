@@ -59,6 +59,8 @@ pub struct Config {
     pub password_sign_in: bool,
     /// Replay cache name.
     pub rcache: Option<String>,
+    /// The realm of the service principal (users typing a bare name in the password form are in it).
+    pub realm: String,
 }
 
 /// Where and how to reach the directory.
@@ -239,9 +241,12 @@ impl Config {
             ));
         }
 
+        // The realm of the service principal's own keytab entry.
         let realm = principals
             .iter()
-            .find_map(|p| p.split_once('@').map(|(_, r)| r.to_string()))
+            .filter_map(|p| p.split_once('@'))
+            .find(|(name, _)| *name == wanted)
+            .map(|(_, r)| r.to_string())
             .unwrap_or_default();
         let ldap = match raw.ldap_url {
             Some(url) => {
@@ -293,6 +298,7 @@ impl Config {
             session_hours,
             password_sign_in: raw.password_sign_in.unwrap_or(true),
             rcache: raw.rcache,
+            realm,
         })
     }
 }
@@ -476,6 +482,7 @@ mod tests {
         assert_eq!(c.public_origin, "http://portal.example.test:8080");
         assert_eq!(c.service_principal, "HTTP/portal.example.test");
         assert_eq!(c.ldap.unwrap().base_dn, "DC=example,DC=test");
+        assert_eq!(c.realm, "EXAMPLE.TEST");
         assert!(c.password_sign_in);
     }
 

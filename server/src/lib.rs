@@ -57,8 +57,6 @@ pub struct AppState {
     pub creds: Arc<CredentialStore>,
     /// The directory, when configured.
     pub directory: Option<Arc<Directory>>,
-    /// The realm of the portal's principal (for password sign-in).
-    pub realm: String,
     /// The portal's own identity for constrained delegation, when its keytab allows it.
     pub service_identity: Option<Arc<kerberos::ServiceIdentity>>,
 }
@@ -69,11 +67,6 @@ impl AppState {
         let pool = db::open(&config.database).await?;
         let acceptor = kerberos::Acceptor::from_keytab_with_rcache(&config.keytab, config.rcache.as_deref())
             .map_err(|e| format!("keytab {}: {e}", config.keytab.display()))?;
-        let realm = config::keytab_principals(&config.keytab)
-            .map_err(|e| e.0)?
-            .iter()
-            .find_map(|p| p.split_once('@').map(|(_, r)| r.to_string()))
-            .unwrap_or_default();
         let service_identity = match kerberos::ServiceIdentity::from_keytab(&config.keytab, &config.service_principal) {
             Ok(s) => Some(Arc::new(s)),
             Err(e) => {
@@ -89,7 +82,6 @@ impl AppState {
             config: Arc::new(config),
             acceptor: Arc::new(acceptor),
             creds: Arc::new(CredentialStore::default()),
-            realm,
         })
     }
 }

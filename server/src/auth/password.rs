@@ -53,7 +53,7 @@ pub async fn signin_password(
     }
     let typed = form.username.trim().to_string();
     let next = super::safe_next(&form.next).unwrap_or("/").to_string();
-    let Some(principal) = principal_for(&typed, &state.realm) else {
+    let Some(principal) = principal_for(&typed, &state.config.realm) else {
         return unauthorized(&state, Seen::Refused(kerberos::Error::UnknownUser), Some(&typed), &next);
     };
     let acceptor = state.acceptor.clone();
