@@ -1,9 +1,11 @@
 //! Types shared by the browser and the server. Serde only: this crate must build for
 //! `wasm32-unknown-unknown`, so nothing here touches sockets, files, GSSAPI or SQL.
 
+pub mod console;
 pub mod devices;
 pub mod me;
 
+pub use console::{ConsoleEvent, ConsoleState};
 pub use devices::{DeviceOutcome, DeviceRow, PowerAction, PowerView};
 pub use me::{AdGroup, DelegationView, KerberosView, Me, SignInMethod};
 
