@@ -1,7 +1,11 @@
 //! Server functions: thin, authenticated, and backed by the server's [`ssr::Portal`] service.
 
 use leptos::prelude::*;
-use shared::{DeviceOutcome, DeviceRow, Me, PowerAction, PowerView};
+use leptos::server_fn::codec::Json;
+use shared::{
+    BulkReport, DeviceOutcome, DeviceRow, DiscoveryView, FleetPage, FleetQuery, Me, PowerAction, PowerView,
+    RefreshProgress,
+};
 
 /// The signed-in user: identity, groups and Kerberos facts. `None` when the session has ended.
 #[server(prefix = "/api", endpoint = "me")]
@@ -17,6 +21,39 @@ pub async fn list_devices() -> Result<Vec<DeviceRow>, ServerFnError> {
     let parts: http::request::Parts = leptos_axum::extract().await?;
     let portal = expect_context::<ssr::PortalHandle>();
     portal.devices(parts).await.map_err(ServerFnError::new)
+}
+
+/// One page of the fleet list: search, filter, sort and paging over every registered device with
+/// its last known status (from the portal's background checks).
+#[server(prefix = "/api", endpoint = "fleet", input = Json)]
+pub async fn fleet_list(query: FleetQuery) -> Result<FleetPage, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.fleet_page(parts, query).await.map_err(ServerFnError::new)
+}
+
+/// Starts checking every device now (or joins the check under way); returns its progress.
+#[server(prefix = "/api", endpoint = "fleet-refresh")]
+pub async fn fleet_refresh() -> Result<RefreshProgress, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.fleet_refresh(parts).await.map_err(ServerFnError::new)
+}
+
+/// A power action on several devices, as the signed-in user; one result per device.
+#[server(prefix = "/api", endpoint = "bulk-power", input = Json)]
+pub async fn bulk_power(ids: Vec<i64>, action: PowerAction) -> Result<BulkReport, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.bulk_power(parts, ids, action).await.map_err(ServerFnError::new)
+}
+
+/// Registers the devices found in the Active Directory OU (registry administrators only).
+#[server(prefix = "/api", endpoint = "discover-devices")]
+pub async fn discover_devices() -> Result<DiscoveryView, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.discover_devices(parts).await.map_err(ServerFnError::new)
 }
 
 /// A device's power state, read as the signed-in user.
@@ -42,7 +79,10 @@ pub mod ssr {
     use std::pin::Pin;
     use std::sync::Arc;
 
-    use shared::{DeviceOutcome, DeviceRow, Me, PowerAction, PowerView};
+    use shared::{
+        BulkReport, DeviceOutcome, DeviceRow, DiscoveryView, FleetPage, FleetQuery, Me, PowerAction, PowerView,
+        RefreshProgress,
+    };
 
     /// A boxed future, as the trait must be object-safe.
     pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -53,6 +93,23 @@ pub mod ssr {
         fn me(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<Option<Me>, String>>;
         /// The device registry (signed-in users only).
         fn devices(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<Vec<DeviceRow>, String>>;
+        /// One page of the fleet list (signed-in users only).
+        fn fleet_page(
+            &self,
+            parts: http::request::Parts,
+            query: FleetQuery,
+        ) -> BoxFuture<'_, Result<FleetPage, String>>;
+        /// Starts (or joins) a check of every device.
+        fn fleet_refresh(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<RefreshProgress, String>>;
+        /// A power action on several devices, as the user.
+        fn bulk_power(
+            &self,
+            parts: http::request::Parts,
+            ids: Vec<i64>,
+            action: PowerAction,
+        ) -> BoxFuture<'_, Result<BulkReport, String>>;
+        /// Registers the devices found in the AD OU (administrators only).
+        fn discover_devices(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<DiscoveryView, String>>;
         /// A device's power state, as the user.
         fn power(
             &self,

@@ -19,6 +19,11 @@
 //! | `PORTAL_SESSION_HOURS` | idle time after which a session ends | `8` |
 //! | `PORTAL_PASSWORD_SIGN_IN` | offer the password form (`true`/`false`) | `true` |
 //! | `PORTAL_RCACHE` | Kerberos replay cache (`file2:/path`, MIT 1.18+); replay detection is always on | MIT's default |
+//! | `PORTAL_POLL_MINUTES` | minutes between background checks of every device (0: only when a user asks) | `5` |
+//! | `PORTAL_POLL_CONCURRENCY` | devices checked at once (1-1024) | `128` |
+//! | `PORTAL_DEVICE_TIMEOUT_SECS` | how long a device may take to answer one request (1-120) | `10` |
+//! | `PORTAL_ADMIN_GROUPS` | AD groups (names or SIDs, comma-separated) whose members manage the registry | `AMT Admins` |
+//! | `PORTAL_DEVICE_OU` | DN of the OU holding the devices' AD computer objects, for discovery | none |
 //!
 //! Values from the environment override the file. Each mistake is reported with what to do.
 
@@ -61,6 +66,16 @@ pub struct Config {
     pub rcache: Option<String>,
     /// The realm of the service principal (users typing a bare name in the password form are in it).
     pub realm: String,
+    /// Background fleet checks: minutes between runs (0: off).
+    pub poll_minutes: u64,
+    /// Devices checked at once.
+    pub poll_concurrency: usize,
+    /// Per-request timeout towards devices.
+    pub device_timeout: std::time::Duration,
+    /// Groups (names or SIDs) whose members manage the registry.
+    pub admin_groups: Vec<String>,
+    /// DN of the OU holding device computer objects.
+    pub device_ou: Option<String>,
 }
 
 /// Where and how to reach the directory.
@@ -91,6 +106,31 @@ struct Raw {
     session_hours: Option<i64>,
     password_sign_in: Option<bool>,
     rcache: Option<String>,
+    poll_minutes: Option<u64>,
+    poll_concurrency: Option<u64>,
+    device_timeout_secs: Option<u64>,
+    admin_groups: Option<String>,
+    device_ou: Option<String>,
+}
+
+/// A whole number from the environment, or a sentence saying what is wrong with it.
+fn number(var: &str, v: &str) -> Result<u64, ConfigError> {
+    v.trim()
+        .parse()
+        .map_err(|_| ConfigError(format!("{var}={v} is not a whole number")))
+}
+
+/// `value` when it lies in `range`, else a sentence naming the variable and the range.
+fn in_range(var: &str, value: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        err(format!(
+            "{var}={value} must be between {} and {}",
+            range.start(),
+            range.end()
+        ))
+    }
 }
 
 fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
@@ -133,6 +173,17 @@ impl Config {
         env_over!(ldap_host, "PORTAL_LDAP_HOST");
         env_over!(ldap_base_dn, "PORTAL_LDAP_BASE_DN");
         env_over!(rcache, "PORTAL_RCACHE");
+        env_over!(admin_groups, "PORTAL_ADMIN_GROUPS");
+        env_over!(device_ou, "PORTAL_DEVICE_OU");
+        for (var, field) in [
+            ("PORTAL_POLL_MINUTES", &mut raw.poll_minutes),
+            ("PORTAL_POLL_CONCURRENCY", &mut raw.poll_concurrency),
+            ("PORTAL_DEVICE_TIMEOUT_SECS", &mut raw.device_timeout_secs),
+        ] {
+            if let Some(v) = get(var) {
+                *field = Some(number(var, &v)?);
+            }
+        }
         if let Some(v) = get("PORTAL_SESSION_HOURS") {
             raw.session_hours = Some(
                 v.parse()
@@ -285,6 +336,32 @@ impl Config {
             ));
         }
 
+        let poll_minutes = in_range("PORTAL_POLL_MINUTES", raw.poll_minutes.unwrap_or(5), 0..=1440)?;
+        let poll_concurrency =
+            in_range("PORTAL_POLL_CONCURRENCY", raw.poll_concurrency.unwrap_or(128), 1..=1024)? as usize;
+        let device_timeout = std::time::Duration::from_secs(in_range(
+            "PORTAL_DEVICE_TIMEOUT_SECS",
+            raw.device_timeout_secs.unwrap_or(10),
+            1..=120,
+        )?);
+        let admin_groups: Vec<String> = raw
+            .admin_groups
+            .as_deref()
+            .unwrap_or("AMT Admins")
+            .split(',')
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .map(str::to_string)
+            .collect();
+        let device_ou = match raw.device_ou.map(|o| o.trim().to_string()).filter(|o| !o.is_empty()) {
+            Some(ou) if !ou.to_ascii_uppercase().contains("DC=") => {
+                return err(format!(
+                    "PORTAL_DEVICE_OU={ou} is not a distinguished name such as OU=AMT Devices,DC=example,DC=com"
+                ));
+            }
+            other => other,
+        };
+
         Ok(Config {
             listen,
             public_url,
@@ -299,6 +376,11 @@ impl Config {
             password_sign_in: raw.password_sign_in.unwrap_or(true),
             rcache: raw.rcache,
             realm,
+            poll_minutes,
+            poll_concurrency,
+            device_timeout,
+            admin_groups,
+            device_ou,
         })
     }
 }
@@ -404,6 +486,36 @@ mod tests {
         let d = std::env::temp_dir().join(format!("portal-config-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    #[test]
+    fn fleet_settings_have_defaults_and_ranges() {
+        let d = tmp("fleet");
+        let kt = keytab(&d);
+        let kt = kt.to_str().unwrap();
+        let c = cfg(&[("PORTAL_KEYTAB", kt)]).unwrap();
+        assert_eq!(
+            (c.poll_minutes, c.poll_concurrency, c.device_timeout.as_secs()),
+            (5, 128, 10)
+        );
+        assert_eq!(
+            (c.admin_groups.clone(), c.device_ou.clone()),
+            (vec!["AMT Admins".to_string()], None)
+        );
+        let c = cfg(&[
+            ("PORTAL_KEYTAB", kt),
+            ("PORTAL_POLL_MINUTES", "0"),
+            ("PORTAL_ADMIN_GROUPS", "AMT Admins, S-1-5-21-1-2-3-512,"),
+            ("PORTAL_DEVICE_OU", "OU=AMT Devices,DC=example,DC=test"),
+        ])
+        .unwrap();
+        assert_eq!(c.poll_minutes, 0);
+        assert_eq!(c.admin_groups, vec!["AMT Admins", "S-1-5-21-1-2-3-512"]);
+        assert_eq!(c.device_ou.as_deref(), Some("OU=AMT Devices,DC=example,DC=test"));
+        let bad = |k: &str, v: &str| cfg(&[("PORTAL_KEYTAB", kt), (k, v)]).unwrap_err().0;
+        assert!(bad("PORTAL_POLL_CONCURRENCY", "0").contains("between 1 and 1024"));
+        assert!(bad("PORTAL_DEVICE_TIMEOUT_SECS", "soon").contains("not a whole number"));
+        assert!(bad("PORTAL_DEVICE_OU", "AMT Devices").contains("distinguished name"));
     }
 
     #[test]

@@ -12,12 +12,11 @@
 //! fault means none of the user's ACL entries grants the realm the action needs.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use amt::client::{Auth, Client, ClientConfig, ClientError, NegotiateTokens};
 use amt::fault::FaultSubcode;
 use kerberos::Cred;
-use shared::{DeviceOutcome, DeviceRow, PowerAction, PowerView};
+use shared::{BulkReport, BulkResult, DeviceOutcome, DeviceRow, MAX_BULK, PowerAction, PowerView};
 
 use crate::AppState;
 use crate::auth::SessionUser;
@@ -30,6 +29,8 @@ enum TokenSource {
     Own(Cred),
     /// Constrained delegation through the portal's service identity.
     S4u(Arc<kerberos::ServiceIdentity>, String),
+    /// The portal's own account: background reads only (the fleet checks), never a user's action.
+    Portal(Arc<kerberos::ServiceIdentity>),
 }
 
 impl TokenSource {
@@ -37,6 +38,7 @@ impl TokenSource {
         match self {
             TokenSource::Own(_) => "your own Kerberos ticket",
             TokenSource::S4u(..) => "constrained delegation (S4U2Proxy) on your behalf",
+            TokenSource::Portal(_) => "the portal's own account (read-only checks)",
         }
     }
 }
@@ -48,6 +50,7 @@ impl NegotiateTokens for UserTokens {
         let get = || match &self.0 {
             TokenSource::Own(cred) => kerberos::token_for(cred, spn, false),
             TokenSource::S4u(svc, user) => svc.token_as(user, spn),
+            TokenSource::Portal(svc) => svc.own_token(spn),
         };
         // GSSAPI blocks (it may ask the KDC); keep the async workers free.
         let result = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
@@ -56,6 +59,11 @@ impl NegotiateTokens for UserTokens {
         };
         result.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
     }
+}
+
+/// How the fleet checks authenticate: Kerberos as the portal's own account.
+pub fn portal_auth(svc: Arc<kerberos::ServiceIdentity>) -> Auth {
+    Auth::Negotiate(Arc::new(UserTokens(TokenSource::Portal(svc))))
 }
 
 /// Why a device call did not happen or did not succeed, in words for the user.
@@ -100,7 +108,7 @@ impl AppState {
         let mut cfg = ClientConfig::new(&device.address, Auth::Negotiate(Arc::new(UserTokens(source))));
         cfg.port = device.wsman_port as u16;
         cfg.fqdn = Some(device.fqdn.clone());
-        cfg.timeout = Duration::from_secs(10);
+        cfg.timeout = self.config.device_timeout;
         Client::new(cfg)
     }
 
@@ -276,5 +284,74 @@ impl AppState {
                 r.into()
             }
         }
+    }
+}
+
+/// Power actions on many devices at once run this many at a time.
+const BULK_CONCURRENCY: usize = 16;
+
+impl AppState {
+    /// Runs `action` on every device in `ids` as `user`, a few at a time; one result per device
+    /// (each audited like a single action). A device that hangs costs its own timeout only.
+    pub async fn bulk_power(
+        &self,
+        user: &SessionUser,
+        ids: Vec<i64>,
+        action: PowerAction,
+    ) -> Result<BulkReport, String> {
+        let mut seen = std::collections::HashSet::new();
+        let ids: Vec<i64> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
+        if ids.is_empty() {
+            return Err("select at least one device".into());
+        }
+        if ids.len() > MAX_BULK {
+            return Err(format!(
+                "{} devices selected: one bulk action takes at most {MAX_BULK}; narrow the selection (search or filter) and repeat",
+                ids.len()
+            ));
+        }
+        let permits = Arc::new(tokio::sync::Semaphore::new(BULK_CONCURRENCY));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, id) in ids.iter().copied().enumerate() {
+            let (state, user, permits) = (self.clone(), user.clone(), permits.clone());
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let outcome = state.power_action(&user, id, action).await;
+                (i, id, outcome)
+            });
+        }
+        let mut results: Vec<Option<BulkResult>> = vec![None; ids.len()];
+        let names: std::collections::HashMap<i64, String> = self
+            .fleet
+            .devices(&self.pool)
+            .await
+            .map(|all| all.iter().map(|d| (d.id, d.fqdn.clone())).collect())
+            .unwrap_or_default();
+        while let Some(done) = tasks.join_next().await {
+            if let Ok((i, id, outcome)) = done {
+                results[i] = Some(BulkResult {
+                    id,
+                    fqdn: names.get(&id).cloned().unwrap_or_else(|| format!("device {id}")),
+                    outcome,
+                });
+            }
+        }
+        let results = results
+            .into_iter()
+            .zip(&ids)
+            .map(|(r, id)| {
+                r.unwrap_or_else(|| BulkResult {
+                    id: *id,
+                    fqdn: names.get(id).cloned().unwrap_or_else(|| format!("device {id}")),
+                    outcome: DeviceOutcome::Refused {
+                        code: "internal".into(),
+                        message: "the action stopped unexpectedly; check the device and the portal's log".into(),
+                    },
+                })
+            })
+            .collect();
+        // Show the new power states on the list soon, without waiting for the next scheduled check.
+        self.recheck(ids);
+        Ok(BulkReport { action, results })
     }
 }

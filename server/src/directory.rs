@@ -1,5 +1,6 @@
 //! Active Directory lookups over LDAP (ldap3), bound with SASL GSSAPI from the portal's keytab:
-//! group names for the SIDs in a user's PAC, and the domain controller's clock.
+//! group names for the SIDs in a user's PAC, the domain controller's clock, and the computer
+//! objects of AMT devices in the configured OU (device discovery).
 //!
 //! Lookups are best effort for display: when the directory does not answer, the UI shows SIDs
 //! and says why. Names are cached in memory (they rarely change; the cache is small).
@@ -182,6 +183,49 @@ impl Directory {
         let mid: time::OffsetDateTime = before + (after - before) / 2;
         let diff: time::Duration = mid - dc;
         Ok(diff.whole_seconds())
+    }
+}
+
+/// An AD computer object found in the device OU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceObject {
+    /// Its distinguished name.
+    pub dn: String,
+    /// `dNSHostName`, when set.
+    pub dns_host_name: Option<String>,
+    /// Its `servicePrincipalName` values.
+    pub spns: Vec<String>,
+}
+
+impl Directory {
+    /// Computer objects under `ou` (subtree) that carry at least one `HTTP/...` SPN.
+    pub async fn device_objects(&self, ou: &str) -> Result<Vec<DeviceObject>, String> {
+        let mut ldap = self.connect(true).await?;
+        let result = ldap
+            .search(
+                ou,
+                Scope::Subtree,
+                "(&(objectClass=computer)(servicePrincipalName=HTTP/*))",
+                vec!["dNSHostName", "servicePrincipalName"],
+            )
+            .await
+            .and_then(|r| r.success());
+        let _ = ldap.unbind().await;
+        let (entries, _) = result.map_err(|e| match &e {
+            ldap3::LdapError::LdapResult { result } if result.rc == 32 => {
+                format!("the OU {ou} does not exist in the directory (LDAP: no such object): check PORTAL_DEVICE_OU")
+            }
+            _ => format!("searching {ou} failed: {e}"),
+        })?;
+        Ok(entries
+            .into_iter()
+            .map(SearchEntry::construct)
+            .map(|e| DeviceObject {
+                dns_host_name: e.attrs.get("dNSHostName").and_then(|v| v.first()).cloned(),
+                spns: e.attrs.get("servicePrincipalName").cloned().unwrap_or_default(),
+                dn: e.dn,
+            })
+            .collect())
     }
 }
 

@@ -8,7 +8,9 @@
 //! - [`portal`]: the services behind the UI's server functions.
 //! - [`db`], [`audit`]: SQLite and the portal's audit log.
 //! - [`registry`]: the device registry, the only source of device addresses.
+//! - [`roles`]: portal roles (registry administrators) from AD groups.
 //! - [`device_access`]: acting on a device as the signed-in user (delegated TGT or S4U2Proxy).
+//! - [`fleet`]: every device's last known status in memory, background checks, list queries.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
 
@@ -19,8 +21,10 @@ pub mod credentials;
 pub mod db;
 pub mod device_access;
 pub mod directory;
+pub mod fleet;
 pub mod portal;
 pub mod registry;
+pub mod roles;
 pub mod security;
 
 use std::sync::Arc;
@@ -59,6 +63,8 @@ pub struct AppState {
     pub directory: Option<Arc<Directory>>,
     /// The portal's own identity for constrained delegation, when its keytab allows it.
     pub service_identity: Option<Arc<kerberos::ServiceIdentity>>,
+    /// The registry and every device's last known status, in memory.
+    pub fleet: Arc<fleet::Fleet>,
 }
 
 impl AppState {
@@ -82,6 +88,7 @@ impl AppState {
             config: Arc::new(config),
             acceptor: Arc::new(acceptor),
             creds: Arc::new(CredentialStore::default()),
+            fleet: Arc::new(fleet::Fleet::default()),
         })
     }
 }

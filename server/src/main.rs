@@ -35,9 +35,14 @@ fn main() -> ExitCode {
     {
         return runtime.block_on(import_devices(config, file));
     }
+    if let [cmd] = args.as_slice()
+        && cmd == "discover-devices"
+    {
+        return runtime.block_on(discover_devices(config));
+    }
     if !args.is_empty() {
         eprintln!(
-            "usage: amt-portal                       serve (settings from PORTAL_* variables)\n       amt-portal import-devices FILE   add or update devices from CSV (fqdn,address,port,tls,site,tags)"
+            "usage: amt-portal                       serve (settings from PORTAL_* variables)\n       amt-portal import-devices FILE   add or update devices from CSV (fqdn,address,port,tls,site,tags)\n       amt-portal discover-devices      register the AMT devices found in PORTAL_DEVICE_OU"
         );
         return ExitCode::from(2);
     }
@@ -108,6 +113,38 @@ async fn import_devices(config: Config, file: &str) -> ExitCode {
     }
 }
 
+/// `amt-portal discover-devices`: registers the devices of the AD OU and reports what it found.
+async fn discover_devices(config: Config) -> ExitCode {
+    let leptos = leptos::prelude::LeptosOptions::builder().output_name("portal").build();
+    let state = match server::AppState::new(config, leptos).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("amt-portal: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match state.discover_devices("cli").await {
+        Ok(r) => {
+            println!(
+                "{}: {} found, {} added, {} already registered, {} rejected",
+                r.ou,
+                r.found,
+                r.added,
+                r.known,
+                r.rejected.len()
+            );
+            for (dn, why) in &r.rejected {
+                println!("  {dn}: {why}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("amt-portal: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 async fn run(config: Config) -> Result<(), String> {
     let mut leptos = get_configuration(None)
         .map_err(|e| format!("Leptos configuration: {e}"))?
@@ -122,6 +159,7 @@ async fn run(config: Config) -> Result<(), String> {
     let public_url = config.public_url.clone();
     let state = server::AppState::new(config, leptos).await?;
     server::spawn_sweeper(state.creds.clone());
+    state.spawn_fleet_poller();
     let app = server::app(state)
         .await?
         .into_make_service_with_connect_info::<SocketAddr>();

@@ -2,7 +2,10 @@
 //! the server's state. Server functions stay thin: they call these and nothing else.
 
 use frontend::api::ssr::{BoxFuture, Portal};
-use shared::{AdGroup, DelegationView, DeviceOutcome, DeviceRow, KerberosView, Me, PowerAction, PowerView};
+use shared::{
+    AdGroup, BulkReport, DelegationView, DeviceOutcome, DeviceRow, DiscoveryView, FleetPage, FleetQuery, KerberosView,
+    Me, PowerAction, PowerView, RefreshProgress,
+};
 use tower_sessions::Session;
 
 use crate::AppState;
@@ -33,6 +36,49 @@ impl Portal for AppState {
                 .await
                 .map_err(|e| format!("the device registry could not be read: {e}"))?;
             Ok(all.iter().map(DeviceRow::from).collect())
+        })
+    }
+
+    fn fleet_page(&self, parts: http::request::Parts, query: FleetQuery) -> BoxFuture<'_, Result<FleetPage, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            let mut page = self
+                .fleet
+                .page(&self.pool, &query)
+                .await
+                .map_err(|e| format!("the device registry could not be read: {e}"))?;
+            page.can_manage = self.is_admin(&user).await;
+            page.discovery_configured = self.config.device_ou.is_some() && self.directory.is_some();
+            Ok(page)
+        })
+    }
+
+    fn discover_devices(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<DiscoveryView, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            if !self.is_admin(&user).await {
+                return Err(self.not_admin());
+            }
+            AppState::discover_devices(self, &user.principal).await
+        })
+    }
+
+    fn fleet_refresh(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<RefreshProgress, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            self.refresh_fleet(&user.principal).await
+        })
+    }
+
+    fn bulk_power(
+        &self,
+        parts: http::request::Parts,
+        ids: Vec<i64>,
+        action: PowerAction,
+    ) -> BoxFuture<'_, Result<BulkReport, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::bulk_power(self, &user, ids, action).await
         })
     }
 

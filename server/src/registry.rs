@@ -1,7 +1,7 @@
 //! The device registry (table `devices`): the only place device addresses come from.
 //!
 //! Devices are added one by one or imported from CSV; every field is validated, a bad CSV row
-//! is reported with its line number and reason while the good rows are kept. Later, discovery
+//! is reported with its line number and reason while the good rows are kept. Discovery
 //! from the AD OU adds rows with `source = 'ad'`. The portal never connects to an address that
 //! is not in this table.
 
@@ -251,6 +251,82 @@ pub async fn import_csv(pool: &SqlitePool, text: &str) -> Result<ImportReport, S
     Ok(report)
 }
 
+/// Outcome of discovering devices from the directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscoveryReport {
+    /// Objects found in the OU.
+    pub found: usize,
+    /// New devices registered.
+    pub added: usize,
+    /// Devices already registered (left exactly as they were).
+    pub known: usize,
+    /// Objects that are not usable devices: (distinguished name, reason).
+    pub rejected: Vec<(String, String)>,
+}
+
+/// The device an AD computer object describes: the FQDN from its WS-Management SPN
+/// (`HTTP/<fqdn>:16992`, or `:16993` for TLS only), agreeing with `dNSHostName` when set.
+pub fn device_from_object(o: &crate::directory::DeviceObject) -> Result<NewDevice, String> {
+    let wsman: Vec<(String, u16)> = o
+        .spns
+        .iter()
+        .filter_map(|s| {
+            let rest = s
+                .get(..5)
+                .filter(|p| p.eq_ignore_ascii_case("HTTP/"))
+                .map(|_| &s[5..])?;
+            let (host, port) = rest.rsplit_once(':')?;
+            let port: u16 = port.parse().ok()?;
+            matches!(port, 16992 | 16993).then(|| (host.to_ascii_lowercase(), port))
+        })
+        .collect();
+    let Some((fqdn, _)) = wsman.first() else {
+        return Err("it has no SPN HTTP/<fqdn>:16992 or :16993, so Kerberos to its AMT cannot work: register the SPNs (reprovision the device)".into());
+    };
+    if let Some(dns) = &o.dns_host_name
+        && !dns.eq_ignore_ascii_case(fqdn)
+    {
+        return Err(format!(
+            "its dNSHostName {dns} differs from the host in its SPNs ({fqdn}): fix the object so both name the device's AMT FQDN"
+        ));
+    }
+    if wsman.iter().any(|(h, _)| h != fqdn) {
+        return Err("its SPNs name more than one host: fix the object so they all name the device's AMT FQDN".into());
+    }
+    let tls_only = !wsman.iter().any(|(_, p)| *p == 16992);
+    NewDevice::parse(fqdn, "", "", if tls_only { "yes" } else { "no" }, "", "ad")
+}
+
+/// Registers the devices of `objects` that are not registered yet (known FQDNs are left as the
+/// operator set them: address, port, site and tags are never overwritten by discovery).
+pub async fn add_discovered(
+    pool: &SqlitePool,
+    objects: &[crate::directory::DeviceObject],
+) -> Result<DiscoveryReport, sqlx::Error> {
+    let mut report = DiscoveryReport {
+        found: objects.len(),
+        ..DiscoveryReport::default()
+    };
+    for o in objects {
+        match device_from_object(o) {
+            Ok(d) => {
+                let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM devices WHERE fqdn = ?")
+                    .bind(&d.fqdn)
+                    .fetch_optional(pool)
+                    .await?;
+                if exists.is_some() {
+                    report.known += 1;
+                } else {
+                    upsert(pool, &d, "ad").await?;
+                    report.added += 1;
+                }
+            }
+            Err(why) => report.rejected.push((o.dn.clone(), why)),
+        }
+    }
+    Ok(report)
+}
+
 /// All devices, by FQDN.
 pub async fn list(pool: &SqlitePool) -> Result<Vec<Device>, sqlx::Error> {
     sqlx::query_as::<_, Device>(
@@ -317,6 +393,72 @@ mod tests {
             vec!["a", "b,c", "d\"e", "", ""]
         );
         assert!(csv_fields(r#"a,"b"#).is_err());
+    }
+
+    fn object(dn: &str, dns: Option<&str>, spns: &[&str]) -> crate::directory::DeviceObject {
+        crate::directory::DeviceObject {
+            dn: dn.into(),
+            dns_host_name: dns.map(str::to_string),
+            spns: spns.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn devices_come_from_wsman_spns() {
+        let d = device_from_object(&object(
+            "CN=amt1",
+            Some("AMT1.example.test"),
+            &[
+                "HTTP/amt1.example.test:16992",
+                "HTTP/amt1.example.test:16993",
+                "HTTP/amt1.example.test:16994",
+            ],
+        ))
+        .unwrap();
+        assert_eq!(
+            (d.fqdn.as_str(), d.wsman_port, d.tls, d.tags.as_str()),
+            ("amt1.example.test", 16992, false, "ad")
+        );
+        let tls = device_from_object(&object("CN=amt2", None, &["HTTP/amt2.example.test:16993"])).unwrap();
+        assert_eq!((tls.wsman_port, tls.tls), (16993, true));
+        let e = device_from_object(&object("CN=pc", Some("pc.example.test"), &["HTTP/pc.example.test"])).unwrap_err();
+        assert!(e.contains("no SPN HTTP/<fqdn>:16992"), "{e}");
+        let e =
+            device_from_object(&object("CN=x", Some("x.example.test"), &["HTTP/y.example.test:16992"])).unwrap_err();
+        assert!(e.contains("differs"), "{e}");
+        let e = device_from_object(&object(
+            "CN=z",
+            None,
+            &["HTTP/a.example.test:16992", "HTTP/b.example.test:16993"],
+        ))
+        .unwrap_err();
+        assert!(e.contains("more than one host"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn discovery_adds_new_devices_and_leaves_known_ones_alone() {
+        let dir = std::env::temp_dir().join(format!("registry-discovery-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pool = crate::db::open(&dir.join("d.sqlite")).await.unwrap();
+        import_csv(&pool, "fqdn,address,site\namt1.example.test,127.1.0.1,Paris\n")
+            .await
+            .unwrap();
+        let objects = [
+            object("CN=amt1", Some("amt1.example.test"), &["HTTP/amt1.example.test:16992"]),
+            object("CN=amt2", Some("amt2.example.test"), &["HTTP/amt2.example.test:16992"]),
+            object("CN=web", Some("web.example.test"), &["HTTP/web.example.test"]),
+        ];
+        let r = add_discovered(&pool, &objects).await.unwrap();
+        assert_eq!((r.found, r.added, r.known), (3, 1, 1));
+        assert_eq!(r.rejected.len(), 1);
+        assert_eq!(r.rejected[0].0, "CN=web");
+        let all = list(&pool).await.unwrap();
+        assert_eq!(all[0].address, "127.1.0.1", "the operator's address is kept");
+        assert_eq!(all[0].site, "Paris");
+        assert_eq!(
+            (all[1].fqdn.as_str(), all[1].source.as_str()),
+            ("amt2.example.test", "ad")
+        );
     }
 
     #[tokio::test]

@@ -3,10 +3,15 @@
 
 pub mod console;
 pub mod devices;
+pub mod fleet;
 pub mod me;
 
 pub use console::{ConsoleEvent, ConsoleState};
 pub use devices::{DeviceOutcome, DeviceRow, PowerAction, PowerView};
+pub use fleet::{
+    BulkReport, BulkResult, DiscoveryView, FleetPage, FleetQuery, FleetRow, Health, HealthCounts, MAX_BULK,
+    MAX_PAGE_SIZE, RefreshProgress, SortKey,
+};
 pub use me::{AdGroup, DelegationView, KerberosView, Me, SignInMethod};
 
 /// AMT firmware of generations 2 to 5 refuses HTTP Negotiate tokens longer than this, measured

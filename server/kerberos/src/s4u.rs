@@ -97,6 +97,13 @@ impl ServiceIdentity {
             })
     }
 
+    /// A token for `service` as the portal itself: for the background reads a device's ACL
+    /// grants the portal's own account (never for a user's action). MIT caches the service
+    /// ticket in the identity's memory cache: one KDC request per device per ticket lifetime.
+    pub fn own_token(&self, service: &str) -> Result<Vec<u8>, Error> {
+        crate::token_for(&self.cred, service, false)
+    }
+
     /// A token for `service` on behalf of `user`, by S4U2Self + S4U2Proxy.
     pub fn token_as(&self, user: &str, service: &str) -> Result<Vec<u8>, Error> {
         let cred = self.impersonate(user)?;
