@@ -210,7 +210,7 @@ pub fn DevicesPage() -> impl IntoView {
                                             <td>{d.site.clone()}
                                                 {(!d.tags.is_empty()).then(|| view! { <span class="tags muted">{format!(" · {}", d.tags)}</span> })}
                                             </td>
-                                            <td class="muted" title=d.checked_at.clone().unwrap_or_default()>
+                                            <td class="muted nowrap" title=d.checked_at.clone().unwrap_or_default()>
                                                 {d.checked_at.as_deref().map(shared::human_time).unwrap_or_else(|| "never".into())}
                                             </td>
                                             <td class="muted">{d.control_mode.clone().unwrap_or_default()}</td>
