@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use shared::{
-    BulkReport, DeviceOutcome, DeviceRow, DiscoveryView, FleetPage, FleetQuery, Me, PowerAction, PowerView,
-    RefreshProgress,
+    AdminModeView, BulkReport, DeviceOutcome, DeviceRow, DiscoveryView, FleetPage, FleetQuery, Me, PowerAction,
+    PowerView, RefreshProgress,
 };
 
 /// The signed-in user: identity, groups and Kerberos facts. `None` when the session has ended.
@@ -56,6 +56,44 @@ pub async fn discover_devices() -> Result<DiscoveryView, ServerFnError> {
     portal.discover_devices(parts).await.map_err(ServerFnError::new)
 }
 
+/// Admin mode on a device: whether the user may use it and which account is stored.
+#[server(prefix = "/api", endpoint = "admin-mode")]
+pub async fn admin_mode(id: i64) -> Result<AdminModeView, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.admin_mode(parts, id).await.map_err(ServerFnError::new)
+}
+
+/// Stores a device's Digest admin account, sealed (registry administrators only).
+#[server(prefix = "/api", endpoint = "admin-account")]
+pub async fn set_admin_account(id: i64, username: String, password: String) -> Result<String, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal
+        .set_admin_account(parts, id, username, password)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Forgets a device's stored Digest admin account.
+#[server(prefix = "/api", endpoint = "admin-account-forget")]
+pub async fn forget_admin_account(id: i64) -> Result<String, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.forget_admin_account(parts, id).await.map_err(ServerFnError::new)
+}
+
+/// A power action with the device's stored Digest admin account (explicit admin mode, audited).
+#[server(prefix = "/api", endpoint = "admin-power-action")]
+pub async fn admin_power_action(id: i64, action: PowerAction) -> Result<DeviceOutcome<String>, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal
+        .admin_power_action(parts, id, action)
+        .await
+        .map_err(ServerFnError::new)
+}
+
 /// A device's power state, read as the signed-in user.
 #[server(prefix = "/api", endpoint = "power")]
 pub async fn device_power(id: i64) -> Result<DeviceOutcome<PowerView>, ServerFnError> {
@@ -80,8 +118,8 @@ pub mod ssr {
     use std::sync::Arc;
 
     use shared::{
-        BulkReport, DeviceOutcome, DeviceRow, DiscoveryView, FleetPage, FleetQuery, Me, PowerAction, PowerView,
-        RefreshProgress,
+        AdminModeView, BulkReport, DeviceOutcome, DeviceRow, DiscoveryView, FleetPage, FleetQuery, Me, PowerAction,
+        PowerView, RefreshProgress,
     };
 
     /// A boxed future, as the trait must be object-safe.
@@ -110,6 +148,25 @@ pub mod ssr {
         ) -> BoxFuture<'_, Result<BulkReport, String>>;
         /// Registers the devices found in the AD OU (administrators only).
         fn discover_devices(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<DiscoveryView, String>>;
+        /// Admin mode on a device, for the user.
+        fn admin_mode(&self, parts: http::request::Parts, id: i64) -> BoxFuture<'_, Result<AdminModeView, String>>;
+        /// Stores a device's Digest admin account (administrators only).
+        fn set_admin_account(
+            &self,
+            parts: http::request::Parts,
+            id: i64,
+            username: String,
+            password: String,
+        ) -> BoxFuture<'_, Result<String, String>>;
+        /// Forgets a device's Digest admin account (administrators only).
+        fn forget_admin_account(&self, parts: http::request::Parts, id: i64) -> BoxFuture<'_, Result<String, String>>;
+        /// A power action in admin mode (administrators only).
+        fn admin_power_action(
+            &self,
+            parts: http::request::Parts,
+            id: i64,
+            action: PowerAction,
+        ) -> BoxFuture<'_, Result<DeviceOutcome<String>, String>>;
         /// A device's power state, as the user.
         fn power(
             &self,

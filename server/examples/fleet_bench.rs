@@ -115,7 +115,11 @@ async fn main() -> anyhow::Result<()> {
                 wsman_port: i64::from(d.addr.port()),
                 tls: false,
                 site: format!("site{}", d.index % 40),
-                tags: if d.index.is_multiple_of(3) { "desk".into() } else { String::new() },
+                tags: if d.index.is_multiple_of(3) {
+                    "desk".into()
+                } else {
+                    String::new()
+                },
                 source: "csv".into(),
             })
             .collect(),

@@ -24,6 +24,7 @@
 //! | `PORTAL_DEVICE_TIMEOUT_SECS` | how long a device may take to answer one request (1-120) | `10` |
 //! | `PORTAL_ADMIN_GROUPS` | AD groups (names or SIDs, comma-separated) whose members manage the registry | `AMT Admins` |
 //! | `PORTAL_DEVICE_OU` | DN of the OU holding the devices' AD computer objects, for discovery | none |
+//! | `PORTAL_SECRET_KEY_FILE` | file with 64 hex characters (mode 600) sealing stored Digest admin passwords; without it admin mode is off | none |
 //!
 //! Values from the environment override the file. Each mistake is reported with what to do.
 
@@ -76,6 +77,8 @@ pub struct Config {
     pub admin_groups: Vec<String>,
     /// DN of the OU holding device computer objects.
     pub device_ou: Option<String>,
+    /// Key file sealing Digest admin passwords (checked: readable, private, 64 hex characters).
+    pub secret_key_file: Option<PathBuf>,
 }
 
 /// Where and how to reach the directory.
@@ -111,6 +114,7 @@ struct Raw {
     device_timeout_secs: Option<u64>,
     admin_groups: Option<String>,
     device_ou: Option<String>,
+    secret_key_file: Option<String>,
 }
 
 /// A whole number from the environment, or a sentence saying what is wrong with it.
@@ -175,6 +179,7 @@ impl Config {
         env_over!(rcache, "PORTAL_RCACHE");
         env_over!(admin_groups, "PORTAL_ADMIN_GROUPS");
         env_over!(device_ou, "PORTAL_DEVICE_OU");
+        env_over!(secret_key_file, "PORTAL_SECRET_KEY_FILE");
         for (var, field) in [
             ("PORTAL_POLL_MINUTES", &mut raw.poll_minutes),
             ("PORTAL_POLL_CONCURRENCY", &mut raw.poll_concurrency),
@@ -362,6 +367,29 @@ impl Config {
             other => other,
         };
 
+        let secret_key_file = match raw.secret_key_file {
+            Some(p) => {
+                let path = PathBuf::from(&p);
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| ConfigError(format!("PORTAL_SECRET_KEY_FILE={p} cannot be read: {e}")))?;
+                crate::admin_mode::Sealer::from_key_text(&text)
+                    .map_err(|e| ConfigError(format!("PORTAL_SECRET_KEY_FILE={p}: {e}")))?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = std::fs::metadata(&path).map(|m| m.permissions().mode()).unwrap_or(0);
+                    if mode & 0o077 != 0 {
+                        return err(format!(
+                            "PORTAL_SECRET_KEY_FILE={p} can be read by other accounts (mode {:o}): make it private with chmod 600",
+                            mode & 0o777
+                        ));
+                    }
+                }
+                Some(path)
+            }
+            None => None,
+        };
+
         Ok(Config {
             listen,
             public_url,
@@ -381,6 +409,7 @@ impl Config {
             device_timeout,
             admin_groups,
             device_ou,
+            secret_key_file,
         })
     }
 }
@@ -516,6 +545,20 @@ mod tests {
         assert!(bad("PORTAL_POLL_CONCURRENCY", "0").contains("between 1 and 1024"));
         assert!(bad("PORTAL_DEVICE_TIMEOUT_SECS", "soon").contains("not a whole number"));
         assert!(bad("PORTAL_DEVICE_OU", "AMT Devices").contains("distinguished name"));
+        let key = d.join("secret.key");
+        std::fs::write(&key, "00".repeat(32)).unwrap();
+        let key_path = key.to_str().unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+            assert!(bad("PORTAL_SECRET_KEY_FILE", key_path).contains("chmod 600"));
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let c = cfg(&[("PORTAL_KEYTAB", kt), ("PORTAL_SECRET_KEY_FILE", key_path)]).unwrap();
+        assert_eq!(c.secret_key_file.as_deref(), Some(key.as_path()));
+        std::fs::write(&key, "not hex").unwrap();
+        assert!(bad("PORTAL_SECRET_KEY_FILE", key_path).contains("64 hexadecimal"));
+        assert!(bad("PORTAL_SECRET_KEY_FILE", "/nonexistent/key").contains("cannot be read"));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - [`security`]: origin checks, security headers, sign-in requirement.
 //! - [`portal`]: the services behind the UI's server functions.
 //! - [`db`], [`audit`]: SQLite and the portal's audit log.
+//! - [`admin_mode`]: the explicit, audited Digest admin mode (stored accounts sealed).
 //! - [`registry`]: the device registry, the only source of device addresses.
 //! - [`roles`]: portal roles (registry administrators) from AD groups.
 //! - [`device_access`]: acting on a device as the signed-in user (delegated TGT or S4U2Proxy).
@@ -14,6 +15,7 @@
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
 
+pub mod admin_mode;
 pub mod audit;
 pub mod auth;
 pub mod config;
@@ -65,6 +67,8 @@ pub struct AppState {
     pub service_identity: Option<Arc<kerberos::ServiceIdentity>>,
     /// The registry and every device's last known status, in memory.
     pub fleet: Arc<fleet::Fleet>,
+    /// Seals stored Digest admin passwords; `None` when no key is configured (admin mode off).
+    pub sealer: Option<Arc<admin_mode::Sealer>>,
 }
 
 impl AppState {
@@ -73,6 +77,17 @@ impl AppState {
         let pool = db::open(&config.database).await?;
         let acceptor = kerberos::Acceptor::from_keytab_with_rcache(&config.keytab, config.rcache.as_deref())
             .map_err(|e| format!("keytab {}: {e}", config.keytab.display()))?;
+        let sealer = match &config.secret_key_file {
+            Some(p) => {
+                let text =
+                    std::fs::read_to_string(p).map_err(|e| format!("PORTAL_SECRET_KEY_FILE={}: {e}", p.display()))?;
+                Some(Arc::new(
+                    admin_mode::Sealer::from_key_text(&text)
+                        .map_err(|e| format!("PORTAL_SECRET_KEY_FILE={}: {e}", p.display()))?,
+                ))
+            }
+            None => None,
+        };
         let service_identity = match kerberos::ServiceIdentity::from_keytab(&config.keytab, &config.service_principal) {
             Ok(s) => Some(Arc::new(s)),
             Err(e) => {
@@ -89,6 +104,7 @@ impl AppState {
             acceptor: Arc::new(acceptor),
             creds: Arc::new(CredentialStore::default()),
             fleet: Arc::new(fleet::Fleet::default()),
+            sealer,
         })
     }
 }

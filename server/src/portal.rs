@@ -3,8 +3,8 @@
 
 use frontend::api::ssr::{BoxFuture, Portal};
 use shared::{
-    AdGroup, BulkReport, DelegationView, DeviceOutcome, DeviceRow, DiscoveryView, FleetPage, FleetQuery, KerberosView,
-    Me, PowerAction, PowerView, RefreshProgress,
+    AdGroup, AdminModeView, BulkReport, DelegationView, DeviceOutcome, DeviceRow, DiscoveryView, FleetPage, FleetQuery,
+    KerberosView, Me, PowerAction, PowerView, RefreshProgress,
 };
 use tower_sessions::Session;
 
@@ -79,6 +79,45 @@ impl Portal for AppState {
         Box::pin(async move {
             let user = user_of(&parts).await?;
             AppState::bulk_power(self, &user, ids, action).await
+        })
+    }
+
+    fn admin_mode(&self, parts: http::request::Parts, id: i64) -> BoxFuture<'_, Result<AdminModeView, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            self.admin_mode_view(&user, id).await
+        })
+    }
+
+    fn set_admin_account(
+        &self,
+        parts: http::request::Parts,
+        id: i64,
+        username: String,
+        password: String,
+    ) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::set_admin_account(self, &user, id, username.trim(), &password).await
+        })
+    }
+
+    fn forget_admin_account(&self, parts: http::request::Parts, id: i64) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::forget_admin_account(self, &user, id).await
+        })
+    }
+
+    fn admin_power_action(
+        &self,
+        parts: http::request::Parts,
+        id: i64,
+        action: PowerAction,
+    ) -> BoxFuture<'_, Result<DeviceOutcome<String>, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            Ok(AppState::admin_power_action(self, &user, id, action).await)
         })
     }
 

@@ -1,11 +1,13 @@
 //! Types shared by the browser and the server. Serde only: this crate must build for
 //! `wasm32-unknown-unknown`, so nothing here touches sockets, files, GSSAPI or SQL.
 
+pub mod admin_mode;
 pub mod console;
 pub mod devices;
 pub mod fleet;
 pub mod me;
 
+pub use admin_mode::AdminModeView;
 pub use console::{ConsoleEvent, ConsoleState};
 pub use devices::{DeviceOutcome, DeviceRow, PowerAction, PowerView};
 pub use fleet::{

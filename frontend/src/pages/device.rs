@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use shared::{DeviceOutcome, PowerAction};
 
 use crate::api::{RunPowerAction, device_power};
+use crate::components::admin_mode::AdminModePanel;
 use crate::components::topbar::Nav;
 
 /// `/devices/:id`.
@@ -75,5 +76,6 @@ pub fn DevicePage() -> impl IntoView {
                 Err(e) => view! { <p class="bad" id="outcome">{e.to_string()}</p> }.into_any(),
             })}
         </div>
+        {move || (id() > 0).then(|| view! { <AdminModePanel id=id()/> })}
     }
 }

@@ -111,7 +111,11 @@ mod tests {
             id: n as i64,
             fqdn: format!("amt{n}.example.test"),
             site: site.into(),
-            tags: if n.is_multiple_of(2) { "even".into() } else { String::new() },
+            tags: if n.is_multiple_of(2) {
+                "even".into()
+            } else {
+                String::new()
+            },
             health,
             power: None,
             amt_version: version.map(str::to_string),

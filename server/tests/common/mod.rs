@@ -42,6 +42,7 @@ impl TestApp {
             ("PORTAL_RCACHE", format!("file2:{}", dir.join("rcache").display())),
             ("PORTAL_LDAP_URL", lab["LAB_LDAP_URL"].clone()),
             ("PORTAL_LDAP_HOST", lab["LAB_DC_HOST"].clone()),
+            ("PORTAL_DEVICE_OU", format!("OU=AMT Devices,{}", lab["LAB_BASE_DN"])),
         ]);
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("valid test config");
         let leptos = LeptosOptions::builder()
