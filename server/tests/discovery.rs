@@ -1,6 +1,10 @@
 //! Against the lab AD: device discovery from the OU's computer objects, and registry
 //! administrators recognised by their AD group (by name through LDAP, or by SID).
+//!
+//! The portal binds to LDAP as itself: run with `KRB5_CLIENT_KTNAME` naming the lab's portal
+//! keytab (`./dev test` sets it), as `amt-portal` sets it for itself at start-up.
 
+#[allow(dead_code, reason = "shared test helpers: this file uses only some")]
 mod common;
 
 use common::TestApp;
