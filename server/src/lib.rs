@@ -9,6 +9,7 @@
 //! - [`db`], [`audit`]: SQLite and the portal's audit log.
 //! - [`registry`]: the device registry, the only source of device addresses.
 //! - [`device_access`]: acting on a device as the signed-in user (delegated TGT or S4U2Proxy).
+//! - [`device_clients`]: device clients kept between clicks, per user credential and device.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
 
@@ -18,6 +19,7 @@ pub mod config;
 pub mod credentials;
 pub mod db;
 pub mod device_access;
+pub mod device_clients;
 pub mod directory;
 pub mod portal;
 pub mod registry;
@@ -59,6 +61,8 @@ pub struct AppState {
     pub directory: Option<Arc<Directory>>,
     /// The portal's own identity for constrained delegation, when its keytab allows it.
     pub service_identity: Option<Arc<kerberos::ServiceIdentity>>,
+    /// Device clients kept between a user's clicks.
+    pub device_clients: Arc<device_clients::DeviceClients>,
 }
 
 impl AppState {
@@ -82,6 +86,7 @@ impl AppState {
             config: Arc::new(config),
             acceptor: Arc::new(acceptor),
             creds: Arc::new(CredentialStore::default()),
+            device_clients: Arc::new(device_clients::DeviceClients::default()),
         })
     }
 }

@@ -122,6 +122,7 @@ async fn run(config: Config) -> Result<(), String> {
     let public_url = config.public_url.clone();
     let state = server::AppState::new(config, leptos).await?;
     server::spawn_sweeper(state.creds.clone());
+    server::device_clients::spawn_sweeper(state.device_clients.clone(), state.creds.clone());
     let app = server::app(state)
         .await?
         .into_make_service_with_connect_info::<SocketAddr>();
