@@ -612,7 +612,9 @@ mod tests {
                 tokio::spawn(async move {
                     let mut authenticated = false;
                     for _ in 0..per_connection {
-                        let Some((head, body)) = read_request(&mut s).await else { return };
+                        let Some((head, body)) = read_request(&mut s).await else {
+                            return;
+                        };
                         if head.contains("Authorization: Negotiate ") {
                             authenticated = true;
                         } else if forget.load(Ordering::Relaxed) {
@@ -678,7 +680,10 @@ mod tests {
         cfg.port = port;
         let client = Client::new(cfg);
         client.power_state().await.expect("first request, with a token");
-        client.power_state().await.expect("second request, on the authenticated connection");
+        client
+            .power_state()
+            .await
+            .expect("second request, on the authenticated connection");
         assert_eq!(tokens.0.load(Ordering::Relaxed), 1, "one token for one connection");
         forget.store(true, Ordering::Relaxed);
         client
