@@ -12,6 +12,7 @@
 //! fault means none of the user's ACL entries grants the realm the action needs.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use amt::client::{Auth, Client, ClientConfig, ClientError, NegotiateTokens};
 use amt::fault::FaultSubcode;
@@ -20,13 +21,19 @@ use shared::{BulkReport, BulkResult, DeviceOutcome, DeviceRow, MAX_BULK, PowerAc
 
 use crate::AppState;
 use crate::auth::SessionUser;
+use crate::device_clients::{DeviceKey, Owner};
 use crate::registry::Device;
 
 /// Where the user's tickets come from.
 #[derive(Clone)]
 enum TokenSource {
-    /// The user's own TGT (forwarded by the browser, or from the password sign-in).
-    Own(Cred),
+    /// The user's own TGT (forwarded by the browser, or from the password sign-in), with its
+    /// handle in the credential store and when it expires.
+    Own {
+        cred: Cred,
+        handle: String,
+        expires: Instant,
+    },
     /// Constrained delegation through the portal's service identity.
     S4u(Arc<kerberos::ServiceIdentity>, String),
     /// The portal's own account: background reads only (the fleet checks), never a user's action.
@@ -36,7 +43,7 @@ enum TokenSource {
 impl TokenSource {
     fn describe(&self) -> &'static str {
         match self {
-            TokenSource::Own(_) => "your own Kerberos ticket",
+            TokenSource::Own { .. } => "your own Kerberos ticket",
             TokenSource::S4u(..) => "constrained delegation (S4U2Proxy) on your behalf",
             TokenSource::Portal(_) => "the portal's own account (read-only checks)",
         }
@@ -48,7 +55,7 @@ struct UserTokens(TokenSource);
 impl NegotiateTokens for UserTokens {
     fn token(&self, spn: &str) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
         let get = || match &self.0 {
-            TokenSource::Own(cred) => kerberos::token_for(cred, spn, false),
+            TokenSource::Own { cred, .. } => kerberos::token_for(cred, spn, false),
             TokenSource::S4u(svc, user) => svc.token_as(user, spn),
             TokenSource::Portal(svc) => svc.own_token(spn),
         };
@@ -86,8 +93,14 @@ impl<T> From<Refusal> for DeviceOutcome<T> {
 
 impl AppState {
     fn token_source(&self, user: &SessionUser) -> Result<TokenSource, Refusal> {
-        if let Some((d, _)) = user.cred_handle.as_deref().and_then(|h| self.creds.get(h)) {
-            return Ok(TokenSource::Own(d.cred));
+        if let Some(handle) = user.cred_handle.as_deref()
+            && let Some((d, left)) = self.creds.get(handle)
+        {
+            return Ok(TokenSource::Own {
+                cred: d.cred,
+                handle: handle.to_string(),
+                expires: Instant::now() + left,
+            });
         }
         if let Some(svc) = &self.service_identity {
             return Ok(TokenSource::S4u(svc.clone(), user.principal.clone()));
@@ -104,12 +117,21 @@ impl AppState {
         })
     }
 
-    fn client_for(&self, device: &Device, source: TokenSource) -> Client {
-        let mut cfg = ClientConfig::new(&device.address, Auth::Negotiate(Arc::new(UserTokens(source))));
-        cfg.port = device.wsman_port as u16;
-        cfg.fqdn = Some(device.fqdn.clone());
-        cfg.timeout = self.config.device_timeout;
-        Client::new(cfg)
+    /// The user's kept client for `device` (see [`crate::device_clients`]), or a new one.
+    fn client_for(&self, device: &Device, source: TokenSource) -> Arc<Client> {
+        let (owner, expires) = match &source {
+            TokenSource::Own { handle, expires, .. } => (Owner::Credential(handle.clone()), Some(*expires)),
+            TokenSource::S4u(_, user) => (Owner::Delegation(user.clone()), None),
+            // The fleet checks make their own clients (`fleet::poll`); this is for completeness.
+            TokenSource::Portal(_) => (Owner::Delegation("<the portal itself>".into()), None),
+        };
+        self.device_clients.client(owner, expires, DeviceKey::from(device), || {
+            let mut cfg = ClientConfig::new(&device.address, Auth::Negotiate(Arc::new(UserTokens(source))));
+            cfg.port = device.wsman_port as u16;
+            cfg.fqdn = Some(device.fqdn.clone());
+            cfg.timeout = self.config.device_timeout;
+            Client::new(cfg)
+        })
     }
 
     /// Says exactly why the domain refused constrained delegation for `user` towards `spn`.

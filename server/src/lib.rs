@@ -12,6 +12,7 @@
 //! - [`roles`]: portal roles (registry administrators) from AD groups.
 //! - [`device_access`]: acting on a device as the signed-in user (delegated TGT or S4U2Proxy).
 //! - [`fleet`]: every device's last known status in memory, background checks, list queries.
+//! - [`device_clients`]: device clients kept between clicks, per user credential and device.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
 
@@ -22,6 +23,7 @@ pub mod config;
 pub mod credentials;
 pub mod db;
 pub mod device_access;
+pub mod device_clients;
 pub mod directory;
 pub mod fleet;
 pub mod portal;
@@ -69,6 +71,8 @@ pub struct AppState {
     pub fleet: Arc<fleet::Fleet>,
     /// Seals stored Digest admin passwords; `None` when no key is configured (admin mode off).
     pub sealer: Option<Arc<admin_mode::Sealer>>,
+    /// Device clients kept between a user's clicks.
+    pub device_clients: Arc<device_clients::DeviceClients>,
 }
 
 impl AppState {
@@ -105,6 +109,7 @@ impl AppState {
             creds: Arc::new(CredentialStore::default()),
             fleet: Arc::new(fleet::Fleet::default()),
             sealer,
+            device_clients: Arc::new(device_clients::DeviceClients::default()),
         })
     }
 }

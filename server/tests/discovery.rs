@@ -35,13 +35,24 @@ async fn discovery_registers_the_ous_amt_devices_once() {
     let count: usize = app.lab["LAB_DEVICE_COUNT"].parse().unwrap();
     let first = app.state.discover_devices("test").await.expect("discovery runs");
     assert_eq!(first.found, count, "{first:?}");
-    assert_eq!((first.added, first.known, first.rejected.len()), (count, 0, 0), "{first:?}");
+    assert_eq!(
+        (first.added, first.known, first.rejected.len()),
+        (count, 0, 0),
+        "{first:?}"
+    );
     let all = server::registry::list(&app.state.pool).await.unwrap();
-    assert!(all.iter().any(|d| d.fqdn == "amt1.example.test" && d.wsman_port == 16992 && d.source == "ad"));
+    assert!(
+        all.iter()
+            .any(|d| d.fqdn == "amt1.example.test" && d.wsman_port == 16992 && d.source == "ad")
+    );
     let again = app.state.discover_devices("test").await.unwrap();
     assert_eq!((again.added, again.known), (0, count), "known devices are left alone");
     let audit = server::audit::latest(&app.state.pool, 5).await.unwrap();
-    assert!(audit.iter().any(|e| e.action == "discover devices" && e.principal.as_deref() == Some("test")));
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "discover devices" && e.principal.as_deref() == Some("test"))
+    );
 }
 
 #[tokio::test]
@@ -62,7 +73,10 @@ async fn registry_administrators_come_from_ad_groups() {
     };
     let admins = app.lab["LAB_SID_AMT_ADMINS"].as_str();
     let helpdesk = app.lab["LAB_SID_AMT_HELPDESK"].as_str();
-    assert!(app.state.is_admin(&user_in(&[helpdesk, admins])).await, "AMT Admins, matched by name through LDAP");
+    assert!(
+        app.state.is_admin(&user_in(&[helpdesk, admins])).await,
+        "AMT Admins, matched by name through LDAP"
+    );
     assert!(!app.state.is_admin(&user_in(&[helpdesk])).await);
     assert!(!app.state.is_admin(&user_in(&[])).await);
     assert!(app.state.not_admin().contains("AMT Admins"));

@@ -5,7 +5,9 @@
 //!   a caller-provided [`NegotiateTokens`], sending `Authorization: Negotiate <base64>` on the
 //!   first request of each connection, for SPN `HTTP/<fqdn>:<port>`.
 //! * Connections are kept alive in a small pool; a semaphore bounds requests in flight per
-//!   device; every request has a timeout.
+//!   device; every request has a timeout. A kept-alive connection the device closed while it
+//!   was idle is replaced once, transparently; so is a Negotiate session the device no longer
+//!   knows (a 401 to a request sent without a token on an authenticated connection).
 //! * Errors are typed ([`ClientError`]): connect refused, timeout, 401 with offered schemes,
 //!   HTTP 500, malformed XML, SOAP fault, non-success return code.
 //! * Transport: plain TCP (16992) or TLS (16993) with rustls ([`Connector::tls`], trust from
@@ -190,6 +192,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 struct Pooled {
     conn: Connection<Box<dyn Io>>,
     negotiated: bool,
+    /// True once the connection has carried a request and waited in the pool.
+    reused: bool,
 }
 
 /// A WS-Man client for one device. Cheap to share behind an `Arc`.
@@ -262,10 +266,12 @@ impl Client {
         Ok(Pooled {
             conn: Connection::new(stream),
             negotiated: false,
+            reused: false,
         })
     }
 
-    fn give_back(&self, p: Pooled) {
+    fn give_back(&self, mut p: Pooled) {
+        p.reused = true;
         if let Ok(mut pool) = self.pool.lock()
             && pool.len() < self.cfg.max_in_flight.max(1)
         {
@@ -273,9 +279,17 @@ impl Client {
         }
     }
 
+    /// Drops every idle connection: when one turned out stale, its idle siblings likely are too.
+    fn drop_idle(&self) {
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.clear();
+        }
+    }
+
     async fn exchange(&self, body: &[u8]) -> Result<HttpResponse, ClientError> {
         let host = format!("{}:{}", self.cfg.host, self.cfg.port);
         let mut tried_challenge = false;
+        let mut replaced_stale = false;
         loop {
             let mut p = self.connect().await?;
             let mut headers: Vec<(&str, String)> = Vec::new();
@@ -301,8 +315,25 @@ impl Client {
                     }
                 }
             }
-            let resp = p.conn.post(&host, "/wsman", &headers, body).await?;
+            let resp = match p.conn.post(&host, "/wsman", &headers, body).await {
+                Ok(r) => r,
+                // A kept-alive connection the device closed while it sat idle (firmware and
+                // proxies close idle connections): no answer came, so send again on a new one.
+                Err(HttpError::Closed | HttpError::Io(_)) if p.reused && !replaced_stale => {
+                    replaced_stale = true;
+                    self.drop_idle();
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             if resp.status == 401 {
+                // The device no longer knows this connection's Negotiate session (it restarted
+                // it, or its ACL changed): authenticate once more, with a fresh token.
+                if matches!(self.cfg.auth, Auth::Negotiate(_)) && headers.is_empty() && !tried_challenge {
+                    tried_challenge = true;
+                    self.drop_idle();
+                    continue;
+                }
                 if let Auth::Digest { .. } = self.cfg.auth {
                     let challenge = resp
                         .headers_named("www-authenticate")
@@ -558,6 +589,109 @@ mod tests {
             matches!(err, ClientError::Unauthorized { ref schemes } if schemes == &["Digest"]),
             "{err}"
         );
+    }
+
+    /// A device that answers `Get`s with `PowerState` 2. It closes every connection after
+    /// `per_connection` answers (as firmware closing idle keep-alive connections does), and,
+    /// when `needs_negotiate`, answers 401 to a connection's first request unless it carries
+    /// `Authorization: Negotiate`, and to any request without it once `forget` is set.
+    async fn tiny_device(
+        per_connection: usize,
+        needs_negotiate: bool,
+        forget: Arc<std::sync::atomic::AtomicBool>,
+    ) -> (u16, Arc<AtomicU64>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let connections = Arc::new(AtomicU64::new(0));
+        let count = connections.clone();
+        tokio::spawn(async move {
+            let ids = Arc::new(MessageIds::default());
+            while let Ok((mut s, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::Relaxed);
+                let (ids, forget) = (ids.clone(), forget.clone());
+                tokio::spawn(async move {
+                    let mut authenticated = false;
+                    for _ in 0..per_connection {
+                        let Some((head, body)) = read_request(&mut s).await else {
+                            return;
+                        };
+                        if head.contains("Authorization: Negotiate ") {
+                            authenticated = true;
+                        } else if forget.load(Ordering::Relaxed) {
+                            authenticated = false;
+                        }
+                        if needs_negotiate && !authenticated {
+                            let msg = "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+                            let _ = s.write_all(msg.as_bytes()).await;
+                            return;
+                        }
+                        let req = device::parse_request(&body).expect("request");
+                        let xml = device::get_response(
+                            &ids,
+                            &req.reply(),
+                            &req.resource_uri,
+                            &crate::wsman::Properties::new().text("PowerState", 2),
+                        );
+                        let msg = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{xml}", xml.len());
+                        let _ = s.write_all(msg.as_bytes()).await;
+                    }
+                    // Dropping the socket without `Connection: close`: the client finds out on reuse.
+                });
+            }
+        });
+        (port, connections)
+    }
+
+    struct CountingTokens(AtomicU64);
+
+    impl NegotiateTokens for CountingTokens {
+        fn token(&self, _spn: &str) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
+            Ok(format!("token-{}", self.0.fetch_add(1, Ordering::Relaxed)).into_bytes())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_kept_alive_connection_closed_by_the_device_is_replaced_once() {
+        let (port, connections) = tiny_device(1, false, Arc::default()).await;
+        let mut cfg = ClientConfig::new(
+            "127.0.0.1",
+            Auth::Digest {
+                user: "admin".into(),
+                password: "pw".into(),
+            },
+        );
+        cfg.port = port;
+        let client = Client::new(cfg);
+        for i in 0..3 {
+            client
+                .power_state()
+                .await
+                .unwrap_or_else(|e| panic!("request {i} over a stale pooled connection: {e}"));
+        }
+        assert_eq!(connections.load(Ordering::Relaxed), 3, "one new connection per request");
+    }
+
+    #[tokio::test]
+    async fn a_negotiate_session_the_device_forgot_is_authenticated_again() {
+        let forget = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (port, connections) = tiny_device(100, true, forget.clone()).await;
+        let tokens = Arc::new(CountingTokens(AtomicU64::new(0)));
+        let mut cfg = ClientConfig::new("127.0.0.1", Auth::Negotiate(tokens.clone()));
+        cfg.port = port;
+        let client = Client::new(cfg);
+        client.power_state().await.expect("first request, with a token");
+        client
+            .power_state()
+            .await
+            .expect("second request, on the authenticated connection");
+        assert_eq!(tokens.0.load(Ordering::Relaxed), 1, "one token for one connection");
+        forget.store(true, Ordering::Relaxed);
+        client
+            .power_state()
+            .await
+            .expect("the device forgot the session: a new connection with a new token");
+        assert_eq!(tokens.0.load(Ordering::Relaxed), 2);
+        assert_eq!(connections.load(Ordering::Relaxed), 2);
     }
 
     #[tokio::test]

@@ -67,6 +67,9 @@ pub(crate) async fn establish(
     session.cycle_id().await.map_err(|e| format!("session store: {e}"))?;
     if let Some(old) = current_user(session).await.and_then(|u| u.cred_handle) {
         state.creds.remove(&old);
+        state
+            .device_clients
+            .forget(&crate::device_clients::Owner::Credential(old));
     }
     let pac = accepted.pac.clone();
     let account = pac

@@ -11,6 +11,9 @@ use crate::AppState;
 pub async fn signout(State(state): State<AppState>, session: Session) -> Response {
     if let Some(user) = super::current_user(&session).await {
         let destroyed = user.cred_handle.as_deref().is_some_and(|h| state.creds.remove(h));
+        state
+            .device_clients
+            .forget_user(user.cred_handle.as_deref(), &user.principal);
         crate::audit::record(
             &state.pool,
             Some(&user.principal),
