@@ -358,11 +358,7 @@ async fn open_stream(cfg: &SolConfig) -> Result<BoxStream, SolError> {
 }
 
 /// Reads one message during the handshake (EOF before any reply means the listener is off).
-async fn read_msg(
-    rd: &mut ReadHalf<BoxStream>,
-    dec: &mut Decoder,
-    first: bool,
-) -> Result<Message, SolError> {
+async fn read_msg(rd: &mut ReadHalf<BoxStream>, dec: &mut Decoder, first: bool) -> Result<Message, SolError> {
     let mut buf = [0u8; 4096];
     loop {
         if let Some(m) = dec.next_message()? {
@@ -373,7 +369,11 @@ async fn read_msg(
             _ => SolError::Dropped,
         })?;
         if n == 0 {
-            return Err(if first { SolError::ListenerOff } else { SolError::Dropped });
+            return Err(if first {
+                SolError::ListenerOff
+            } else {
+                SolError::Dropped
+            });
         }
         dec.push(&buf[..n]);
     }
@@ -395,7 +395,11 @@ fn offered_names(types: &[u8]) -> String {
             _ => "other",
         })
         .collect();
-    if names.is_empty() { "nothing".into() } else { names.join(", ") }
+    if names.is_empty() {
+        "nothing".into()
+    } else {
+        names.join(", ")
+    }
 }
 
 impl SolSession {
@@ -421,7 +425,9 @@ impl SolSession {
         .map_err(|_| SolError::ListenerOff)?;
         let firmware_version = match read_msg(&mut rd, &mut dec, true).await? {
             Message::StartRedirectionSessionReply {
-                status, firmware_version, ..
+                status,
+                firmware_version,
+                ..
             } => match status {
                 0 => firmware_version,
                 2 => return Err(SolError::Busy),
@@ -438,7 +444,11 @@ impl SolSession {
                 auth: AuthData::Query(types),
                 ..
             } => types,
-            other => return Err(SolError::Protocol(format!("expected the list of sign-in methods, got {other:?}"))),
+            other => {
+                return Err(SolError::Protocol(format!(
+                    "expected the list of sign-in methods, got {other:?}"
+                )));
+            }
         };
         let method = cfg.auth.method();
         let wanted = match cfg.auth {
@@ -461,7 +471,11 @@ impl SolSession {
                 })?;
                 let text = B64.encode(token);
                 let len = text.len();
-                write_msg(&mut wr, &Message::AuthenticateSession(AuthData::Kerberos(text.into_bytes()))).await?;
+                write_msg(
+                    &mut wr,
+                    &Message::AuthenticateSession(AuthData::Kerberos(text.into_bytes())),
+                )
+                .await?;
                 match read_msg(&mut rd, &mut dec, false).await {
                     Ok(Message::AuthenticateSessionReply { status: 0, .. }) => {}
                     // Old firmware may simply hang up on a ticket it cannot take.
@@ -486,7 +500,11 @@ impl SolSession {
                         auth: AuthData::Digest { fields, .. },
                     } if fields.len() >= 2 => (fields[0].clone(), fields[1].clone()),
                     Message::AuthenticateSessionReply { .. } => return Err(SolError::AuthRefused { method }),
-                    other => return Err(SolError::Protocol(format!("expected a Digest challenge, got {other:?}"))),
+                    other => {
+                        return Err(SolError::Protocol(format!(
+                            "expected a Digest challenge, got {other:?}"
+                        )));
+                    }
                 };
                 let cnonce = crate::digest::new_cnonce();
                 let resp = AuthData::digest_response(user, password, &realm, &nonce, &cnonce, "00000002");
@@ -519,7 +537,11 @@ impl SolSession {
                 }
                 // Heartbeats may come early.
                 Message::Heartbeat { .. } | Message::KeepAlivePing { .. } | Message::KeepAlivePong { .. } => {}
-                other => return Err(SolError::Protocol(format!("expected the SOL start reply, got {other:?}"))),
+                other => {
+                    return Err(SolError::Protocol(format!(
+                        "expected the SOL start reply, got {other:?}"
+                    )));
+                }
             }
         }
 
@@ -744,7 +766,11 @@ mod tests {
         let c = kerberos(b"\x60\x82token");
         let device = tokio::spawn(async move {
             let token = device_until_kerberos(&mut dev, 0).await;
-            assert_eq!(token, B64.encode(b"\x60\x82token").as_bytes(), "base64 text of the token");
+            assert_eq!(
+                token,
+                B64.encode(b"\x60\x82token").as_bytes(),
+                "base64 text of the token"
+            );
             // StartSOLRedirection with amtterm's settings, sequence 1.
             let start = read_n(&mut dev, 24).await;
             assert_eq!(
@@ -758,7 +784,9 @@ mod tests {
             dev.write_all(&[0x29, 0, 0, 0, 0, 0, 0, 0, 0x03, 0x04]).await.unwrap();
             dev.write_all(&[0x2B, 0, 0, 0, 0, 0, 0, 0]).await.unwrap();
             dev.write_all(&[0x24, 0, 0, 0, 7, 0, 0, 0]).await.unwrap();
-            dev.write_all(&[0x2A, 0, 0, 0, 0, 0, 0, 0, 5, 0, b'l', b'o']).await.unwrap();
+            dev.write_all(&[0x2A, 0, 0, 0, 0, 0, 0, 0, 5, 0, b'l', b'o'])
+                .await
+                .unwrap();
             dev.write_all(b"gin").await.unwrap();
             // The console answers the ping with a pong of the same sequence.
             expect(&mut dev, &[0x25, 0, 0, 0, 7, 0, 0, 0]).await;
@@ -778,10 +806,7 @@ mod tests {
         let (mut r, w) = s.split();
         assert_eq!(
             r.next().await.unwrap(),
-            Some(SolEvent::LineStatus {
-                control: 3,
-                status: 4
-            })
+            Some(SolEvent::LineStatus { control: 3, status: 4 })
         );
         let mut out = Vec::new();
         while out.len() < 5 {
@@ -839,7 +864,8 @@ mod tests {
             assert_eq!(&fields[..4], ["admin", realm, nonce, "/RedirectionService"]);
             assert_eq!(fields[5], "00000002");
             assert_eq!(fields[7], "auth");
-            let want = crate::digest::redirection_response("admin", realm, "P@ssw0rd", nonce, "00000002", &fields[4], "auth");
+            let want =
+                crate::digest::redirection_response("admin", realm, "P@ssw0rd", nonce, "00000002", &fields[4], "auth");
             assert_eq!(fields[6], want);
             dev.write_all(&[0x14, 0, 0, 0, 4, 0, 0, 0, 0]).await.unwrap();
             let _start = read_n(&mut dev, 24).await;
@@ -922,7 +948,10 @@ mod tests {
             kerberos(&[7u8; 2400]),
         )
         .await;
-        assert!(matches!(e, SolError::TicketTooLarge { len: 3200, limit: 3072 }), "{e:?}");
+        assert!(
+            matches!(e, SolError::TicketTooLarge { len: 3200, limit: 3072 }),
+            "{e:?}"
+        );
 
         // Kerberos not offered.
         let e = refused_with(
@@ -935,7 +964,10 @@ mod tests {
             kerberos(b"t"),
         )
         .await;
-        assert!(e.to_string().contains("it offers: password, Digest (RFC 2069), Digest"), "{e}");
+        assert!(
+            e.to_string().contains("it offers: password, Digest (RFC 2069), Digest"),
+            "{e}"
+        );
 
         // No ticket: the provider's error is kept.
         let e = refused_with(
