@@ -105,7 +105,7 @@ impl AppState {
     }
 
     /// Says exactly why the domain refused constrained delegation for `user` towards `spn`.
-    async fn why_no_delegation(&self, user: &SessionUser, spn: &str) -> Refusal {
+    pub(crate) async fn why_no_delegation(&self, user: &SessionUser, spn: &str) -> Refusal {
         const PROTECTED_USERS_RID: &str = "-525";
         const NOT_DELEGATED: u32 = 0x0010_0000;
         let message = if user
@@ -213,6 +213,27 @@ impl AppState {
             })?;
         let source = self.token_source(user)?;
         Ok((device, source))
+    }
+
+    /// For the serial console: the registered device, the user's Kerberos tokens (own TGT or
+    /// S4U2Proxy, never a shared account), how they were obtained, and when the held credential
+    /// runs out (`None` for delegation through the portal's identity).
+    pub(crate) async fn console_access(
+        &self,
+        user: &SessionUser,
+        id: i64,
+    ) -> Result<(Device, Arc<dyn NegotiateTokens>, &'static str, Option<Duration>), Refusal> {
+        let (device, source) = self.device_and_user(user, id).await?;
+        let left = match &source {
+            TokenSource::Own(_) => user
+                .cred_handle
+                .as_deref()
+                .and_then(|h| self.creds.get(h))
+                .map(|(_, left)| left),
+            TokenSource::S4u(..) => None,
+        };
+        let describe = source.describe();
+        Ok((device, Arc::new(UserTokens(source)), describe, left))
     }
 
     /// Reads a device's power state as `user`.

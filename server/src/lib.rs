@@ -9,6 +9,7 @@
 //! - [`db`], [`audit`]: SQLite and the portal's audit log.
 //! - [`registry`]: the device registry, the only source of device addresses.
 //! - [`device_access`]: acting on a device as the signed-in user (delegated TGT or S4U2Proxy).
+//! - [`routes`]: protocol routes beside the pages (the serial console's WebSocket).
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
 
@@ -21,6 +22,7 @@ pub mod device_access;
 pub mod directory;
 pub mod portal;
 pub mod registry;
+pub mod routes;
 pub mod security;
 
 use std::sync::Arc;
@@ -136,6 +138,7 @@ pub async fn app(state: AppState) -> Result<Router, String> {
         .route("/signout", post(auth::signout::signout))
         .route("/signed-out", get(auth::signout::signed_out))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/devices/{id}/console", get(routes::console::console))
         .merge(pages)
         .nest_service("/pkg", ServeDir::new(pkg))
         .layer(sessions)
