@@ -190,6 +190,7 @@ impl Bench {
             verifier: Some(verifier.clone()),
             first_index: TWIN_INDEX,
             tls: None,
+            redirection: None,
         })
         .await
         .map_err(|e| format!("simulated amt{DEVICE}: {e}"))?;

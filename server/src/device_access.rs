@@ -12,7 +12,7 @@
 //! fault means none of the user's ACL entries grants the realm the action needs.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use amt::client::{Auth, Client, ClientConfig, ClientError, NegotiateTokens};
 use amt::fault::FaultSubcode;
@@ -135,7 +135,7 @@ impl AppState {
     }
 
     /// Says exactly why the domain refused constrained delegation for `user` towards `spn`.
-    async fn why_no_delegation(&self, user: &SessionUser, spn: &str) -> Refusal {
+    pub(crate) async fn why_no_delegation(&self, user: &SessionUser, spn: &str) -> Refusal {
         const PROTECTED_USERS_RID: &str = "-525";
         const NOT_DELEGATED: u32 = 0x0010_0000;
         let message = if user
@@ -243,6 +243,23 @@ impl AppState {
             })?;
         let source = self.token_source(user)?;
         Ok((device, source))
+    }
+
+    /// For the serial console: the registered device, the user's Kerberos tokens (own TGT or
+    /// S4U2Proxy, never a shared account), how they were obtained, and when the held credential
+    /// runs out (`None` for delegation through the portal's identity).
+    pub(crate) async fn console_access(
+        &self,
+        user: &SessionUser,
+        id: i64,
+    ) -> Result<(Device, Arc<dyn NegotiateTokens>, &'static str, Option<Duration>), Refusal> {
+        let (device, source) = self.device_and_user(user, id).await?;
+        let left = match &source {
+            TokenSource::Own { expires, .. } => Some(expires.saturating_duration_since(Instant::now())),
+            TokenSource::S4u(..) | TokenSource::Portal(_) => None,
+        };
+        let describe = source.describe();
+        Ok((device, Arc::new(UserTokens(source)), describe, left))
     }
 
     /// Reads a device's power state as `user`.

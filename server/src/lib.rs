@@ -13,6 +13,7 @@
 //! - [`device_access`]: acting on a device as the signed-in user (delegated TGT or S4U2Proxy).
 //! - [`fleet`]: every device's last known status in memory, background checks, list queries.
 //! - [`device_clients`]: device clients kept between clicks, per user credential and device.
+//! - [`routes`]: protocol routes beside the pages (the serial console's WebSocket).
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
 
@@ -29,6 +30,7 @@ pub mod fleet;
 pub mod portal;
 pub mod registry;
 pub mod roles;
+pub mod routes;
 pub mod security;
 
 use std::sync::Arc;
@@ -164,6 +166,7 @@ pub async fn app(state: AppState) -> Result<Router, String> {
         .route("/signout", post(auth::signout::signout))
         .route("/signed-out", get(auth::signout::signed_out))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/devices/{id}/console", get(routes::console::console))
         .merge(pages)
         .nest_service("/pkg", ServeDir::new(pkg))
         .layer(sessions)

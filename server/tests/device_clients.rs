@@ -87,6 +87,7 @@ async fn clicks_reuse_the_users_own_connection_and_sign_out_drops_it() {
         verifier: Some(verifier.clone()),
         first_index: INDEX,
         tls: None,
+        redirection: None,
     })
     .await
     .expect("simulated amt8");

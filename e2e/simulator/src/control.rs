@@ -7,6 +7,7 @@
 //! | `POST /devices/{n}/state` | JSON merge patch of the state, e.g. `{"power_state": 8}` |
 //! | `POST /devices/{n}/faults` | replace fault injection, e.g. `{"hang": true}` (`{}` clears) |
 //! | `POST /devices/{n}/redirection-open` | `{"open": true}` (default) or `false` |
+//! | `POST /devices/{n}/sol-drop` | cut the device's SOL console connection without a word (`{"was_open": bool}`) |
 //! | `POST /devices/{n}/reset` | restore device n's seeded state |
 //! | `POST /reset` | restore every device's seeded state |
 //!
@@ -97,6 +98,7 @@ async fn route(req: hyper::Request<Incoming>, fleet: FleetHandle) -> Result<Resp
                         "amt_version": st.amt_version, "power_state": st.power_state,
                         "krb_enabled": st.kerberos.enabled, "faults": st.faults,
                         "redirection_session_open": st.redirection.session_open,
+                        "sol_connected": d.sol_connected(),
                     })
                 })
                 .collect();
@@ -140,6 +142,7 @@ async fn route(req: hyper::Request<Incoming>, fleet: FleetHandle) -> Result<Resp
                         Err(e) => error(StatusCode::CONFLICT, e),
                     }
                 }
+                (&Method::POST, ["sol-drop"]) => reply(StatusCode::OK, json!({ "was_open": dev.drop_sol() })),
                 (&Method::POST, ["reset"]) => {
                     dev.reset();
                     reply(StatusCode::OK, dev.view())

@@ -101,6 +101,36 @@ pub fn device_ip(index: u32) -> Ipv4Addr {
     Ipv4Addr::new(127, 1, ((index >> 8) & 0xFF) as u8, (index & 0xFF) as u8)
 }
 
+/// What a console notices of the host's power (published after every state change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PowerSnap {
+    /// The host is running.
+    pub on: bool,
+    /// Boots so far (a change means power-on, reset or cycle).
+    pub boots: u32,
+    /// The last boot went into BIOS setup.
+    pub into_setup: bool,
+}
+
+impl PowerSnap {
+    fn of(st: &DeviceState) -> PowerSnap {
+        PowerSnap {
+            on: st.is_on(),
+            boots: st.boot.boot_count,
+            into_setup: st.boot.last_boot == "BIOS setup",
+        }
+    }
+}
+
+/// Redirection ports of every device (AMT's 16994, and 16995 beside TLS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RedirectionPorts {
+    /// Plain port (16994 on real devices; 0 picks a free one).
+    pub port: u16,
+    /// TLS port (16995), used only when the fleet has a [`TlsConfig`].
+    pub tls_port: Option<u16>,
+}
+
 /// One simulated device.
 pub struct Device {
     /// 1-based index.
@@ -109,6 +139,14 @@ pub struct Device {
     pub addr: SocketAddr,
     /// WS-Man over TLS address, when the fleet serves TLS.
     pub tls_addr: Option<SocketAddr>,
+    /// Redirection (SOL) address, when the fleet serves redirection.
+    pub redir_addr: Option<SocketAddr>,
+    /// Redirection over TLS address.
+    pub redir_tls_addr: Option<SocketAddr>,
+    /// A redirection connection holds (or is negotiating) the device's one SOL session.
+    pub(crate) sol_claim: std::sync::atomic::AtomicBool,
+    power: watch::Sender<PowerSnap>,
+    sol_drop: watch::Sender<u64>,
     state: Mutex<DeviceState>,
     ids: MessageIds,
     nonces: NonceIssuer,
@@ -118,12 +156,18 @@ pub struct Device {
 }
 
 impl Device {
-    fn new(index: u32, addr: SocketAddr, tls_addr: Option<SocketAddr>, seed: Arc<FleetSeed>) -> Device {
+    fn new(index: u32, addrs: [Option<SocketAddr>; 3], addr: SocketAddr, seed: Arc<FleetSeed>) -> Device {
+        let state = DeviceState::from_seed(index, &seed.device(index));
         Device {
             index,
             addr,
-            tls_addr,
-            state: Mutex::new(DeviceState::from_seed(index, &seed.device(index))),
+            tls_addr: addrs[0],
+            redir_addr: addrs[1],
+            redir_tls_addr: addrs[2],
+            sol_claim: std::sync::atomic::AtomicBool::new(false),
+            power: watch::channel(PowerSnap::of(&state)).0,
+            sol_drop: watch::channel(0).0,
+            state: Mutex::new(state),
             ids: MessageIds::starting_at(0x100 + index as u64 * 0x10),
             nonces: NonceIssuer::new(),
             acl_generation: AtomicU64::new(0),
@@ -132,7 +176,7 @@ impl Device {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, DeviceState> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, DeviceState> {
         // A panic while holding the lock cannot leave the state half-written in a way
         // that matters to a simulator; keep serving.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
@@ -144,6 +188,46 @@ impl Device {
         self.last_refusal.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    pub(crate) fn set_last_refusal(&self, why: String) {
+        *self.last_refusal.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+    }
+
+    pub(crate) fn nonces(&self) -> &NonceIssuer {
+        &self.nonces
+    }
+
+    /// Tells open consoles about a power change, if there was one.
+    pub fn publish_power(&self) {
+        let now = PowerSnap::of(&self.lock());
+        let _ = self.power.send_if_modified(|p| {
+            let changed = *p != now;
+            *p = now;
+            changed
+        });
+    }
+
+    /// Power changes as consoles see them.
+    pub fn power_rx(&self) -> watch::Receiver<PowerSnap> {
+        self.power.subscribe()
+    }
+
+    pub(crate) fn sol_drop_rx(&self) -> watch::Receiver<u64> {
+        self.sol_drop.subscribe()
+    }
+
+    /// True while a SOL console is connected (from session start to its end).
+    pub fn sol_connected(&self) -> bool {
+        self.sol_claim.load(Ordering::SeqCst)
+    }
+
+    /// Cuts the SOL connection without a word, as a network failure would; false when none
+    /// was open.
+    pub fn drop_sol(&self) -> bool {
+        let open = self.sol_connected();
+        self.sol_drop.send_modify(|g| *g += 1);
+        open
+    }
+
     /// A copy of the current state.
     pub fn snapshot(&self) -> DeviceState {
         self.lock().clone()
@@ -153,6 +237,7 @@ impl Device {
     pub fn with_state<R>(&self, f: impl FnOnce(&mut DeviceState) -> R) -> R {
         let r = f(&mut self.lock());
         self.acl_generation.fetch_add(1, Ordering::Relaxed);
+        self.publish_power();
         r
     }
 
@@ -176,6 +261,10 @@ impl Device {
                 .collect();
             o.insert("audit_log".into(), audit.into());
             o.insert("last_refusal".into(), self.last_refusal().into());
+            o.insert("sol_connected".into(), self.sol_connected().into());
+            if let Some(a) = self.redir_addr {
+                o.insert("redirection_address".into(), a.to_string().into());
+            }
         }
         v
     }
@@ -190,7 +279,9 @@ impl Device {
         new.enum_contexts = std::mem::take(&mut st.enum_contexts);
         new.next_context = st.next_context;
         *st = new;
+        drop(st);
         self.acl_generation.fetch_add(1, Ordering::Relaxed);
+        self.publish_power();
         Ok(())
     }
 
@@ -217,6 +308,7 @@ impl Device {
     pub fn reset(&self) {
         *self.lock() = DeviceState::from_seed(self.index, &self.seed.device(self.index));
         self.acl_generation.fetch_add(1, Ordering::Relaxed);
+        self.publish_power();
     }
 }
 
@@ -256,10 +348,13 @@ pub struct FleetConfig {
     pub first_index: u32,
     /// TLS listeners besides the plain ones, when set.
     pub tls: Option<TlsConfig>,
+    /// Redirection (SOL) listeners, when set.
+    pub redirection: Option<RedirectionPorts>,
 }
 
 impl FleetConfig {
-    /// A config with `count` built-in devices on a free port.
+    /// A config with `count` built-in devices on a free port, without redirection listeners
+    /// (set `redirection` for console tests).
     pub fn for_tests(count: u32) -> FleetConfig {
         FleetConfig {
             seed: FleetSeed::with_count(count),
@@ -267,13 +362,14 @@ impl FleetConfig {
             verifier: None,
             first_index: 1,
             tls: None,
+            redirection: None,
         }
     }
 }
 
-struct Shared {
-    verifier: Option<SharedVerifier>,
-    shutdown: watch::Receiver<bool>,
+pub(crate) struct Shared {
+    pub(crate) verifier: Option<SharedVerifier>,
+    pub(crate) shutdown: watch::Receiver<bool>,
 }
 
 /// A running fleet.
@@ -292,6 +388,17 @@ fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     s.listen(1024)
 }
 
+/// Listeners of one kind for every device, with their port.
+type Bound = (u16, Vec<tokio::net::TcpListener>);
+
+/// Every listener of a fleet: WS-Man plain/TLS, redirection plain/TLS.
+struct Listeners {
+    wsman: Bound,
+    wsman_tls: Option<Bound>,
+    redir: Option<Bound>,
+    redir_tls: Option<Bound>,
+}
+
 impl Fleet {
     /// Binds every device and starts serving.
     pub async fn start(config: FleetConfig) -> Result<Fleet, FleetError> {
@@ -302,24 +409,37 @@ impl Fleet {
             Some(t) => Some((TlsAcceptor::from(t.server_config()?), t.port)),
             None => None,
         };
+        let redir = config.redirection;
+        let any_free_port = config.port == 0
+            || config.tls.as_ref().is_some_and(|t| t.port == 0)
+            || redir.is_some_and(|r| r.port == 0 || r.tls_port == Some(0));
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let bound = Self::bind_all(&seed, first, config.port).and_then(|(port, plain)| {
-                let tls = match &tls {
-                    Some((acceptor, tls_port)) => {
-                        let (tls_port, ls) = Self::bind_all(&seed, first, *tls_port)?;
-                        Some((acceptor.clone(), tls_port, ls))
-                    }
+            let bound = (|| -> Result<Listeners, FleetError> {
+                let wsman = Self::bind_all(&seed, first, config.port)?;
+                let wsman_tls = match &tls {
+                    Some((_, p)) => Some(Self::bind_all(&seed, first, *p)?),
                     None => None,
                 };
-                Ok((port, plain, tls))
-            });
+                let redir_plain = match redir {
+                    Some(r) => Some(Self::bind_all(&seed, first, r.port)?),
+                    None => None,
+                };
+                let redir_tls = match (redir.and_then(|r| r.tls_port), &tls) {
+                    (Some(p), Some(_)) => Some(Self::bind_all(&seed, first, p)?),
+                    _ => None,
+                };
+                Ok(Listeners {
+                    wsman,
+                    wsman_tls,
+                    redir: redir_plain,
+                    redir_tls,
+                })
+            })();
             match bound {
-                Ok((port, listeners, tls)) => {
-                    return Ok(Self::serve(seed, first, port, listeners, tls, config.verifier));
-                }
-                Err(e) if (config.port == 0 || config.tls.as_ref().is_some_and(|t| t.port == 0)) && attempt < 5 => {
+                Ok(l) => return Ok(Self::serve(seed, first, l, tls.map(|t| t.0), config.verifier)),
+                Err(e) if any_free_port && attempt < 5 => {
                     tracing::debug!(error = %e, "port clash, retrying with another port");
                 }
                 Err(e) => return Err(e),
@@ -327,7 +447,7 @@ impl Fleet {
         }
     }
 
-    fn bind_all(seed: &FleetSeed, first: u32, port: u16) -> Result<(u16, Vec<tokio::net::TcpListener>), FleetError> {
+    fn bind_all(seed: &FleetSeed, first: u32, port: u16) -> Result<Bound, FleetError> {
         let mut port = port;
         let mut listeners = Vec::with_capacity(seed.count as usize);
         for index in first..first + seed.count {
@@ -344,31 +464,55 @@ impl Fleet {
     fn serve(
         seed: Arc<FleetSeed>,
         first: u32,
-        port: u16,
-        listeners: Vec<tokio::net::TcpListener>,
-        tls: Option<(TlsAcceptor, u16, Vec<tokio::net::TcpListener>)>,
+        l: Listeners,
+        acceptor: Option<TlsAcceptor>,
         verifier: Option<SharedVerifier>,
     ) -> Fleet {
         let (tx, rx) = watch::channel(false);
         let shared = Arc::new(Shared { verifier, shutdown: rx });
-        let mut devices = Vec::with_capacity(listeners.len());
-        let mut tasks = Vec::with_capacity(listeners.len());
-        let (acceptor, tls_port, mut tls_listeners) = match tls {
-            Some((a, p, ls)) => (Some(a), Some(p), ls.into_iter().map(Some).collect()),
-            None => (None, None, Vec::new()),
+        let port = l.wsman.0;
+        let count = l.wsman.1.len();
+        let split = |b: Option<Bound>| -> (Option<u16>, Vec<Option<tokio::net::TcpListener>>) {
+            let (p, mut v) = match b {
+                Some((p, ls)) => (Some(p), ls.into_iter().map(Some).collect::<Vec<_>>()),
+                None => (None, Vec::new()),
+            };
+            v.resize_with(count, || None);
+            (p, v)
         };
-        tls_listeners.resize_with(listeners.len(), || None);
-        for (i, (l, tl)) in listeners.into_iter().zip(tls_listeners).enumerate() {
+        let (tls_port, tls_ls) = split(l.wsman_tls);
+        let (redir_port, redir_ls) = split(l.redir);
+        let (redir_tls_port, redir_tls_ls) = split(l.redir_tls);
+        let mut devices = Vec::with_capacity(count);
+        let mut tasks = Vec::with_capacity(count);
+        let lists = l.wsman.1.into_iter().zip(tls_ls).zip(redir_ls).zip(redir_tls_ls);
+        for (i, (((wl, tl), rl), rtl)) in lists.enumerate() {
             let index = i as u32 + first;
             let ip = IpAddr::V4(device_ip(index));
-            let addr = SocketAddr::new(ip, port);
-            let tls_addr = tls_port.map(|p| SocketAddr::new(ip, p));
-            let dev = Arc::new(Device::new(index, addr, tls_addr, seed.clone()));
+            let at = |p: Option<u16>| p.map(|p| SocketAddr::new(ip, p));
+            let dev = Arc::new(Device::new(
+                index,
+                [at(tls_port), at(redir_port), at(redir_tls_port)],
+                SocketAddr::new(ip, port),
+                seed.clone(),
+            ));
             devices.push(dev.clone());
-            tasks.push(tokio::spawn(accept_loop(l, None, dev.clone(), shared.clone())));
-            if let Some(tl) = tl {
-                tasks.push(tokio::spawn(accept_loop(tl, acceptor.clone(), dev, shared.clone())));
-            }
+            let mut spawn = |listener: Option<tokio::net::TcpListener>, tls: bool, kind: Kind| {
+                if let Some(listener) = listener {
+                    let acceptor = if tls { acceptor.clone() } else { None };
+                    tasks.push(tokio::spawn(accept_loop(
+                        listener,
+                        acceptor,
+                        dev.clone(),
+                        shared.clone(),
+                        kind,
+                    )));
+                }
+            };
+            spawn(Some(wl), false, Kind::Wsman);
+            spawn(tl, true, Kind::Wsman);
+            spawn(rl, false, Kind::Redirection);
+            spawn(rtl, true, Kind::Redirection);
         }
         Fleet {
             devices,
@@ -437,11 +581,31 @@ impl FleetHandle {
     }
 }
 
+/// What a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// HTTP `POST /wsman` (16992/16993).
+    Wsman,
+    /// The redirection protocol (16994/16995).
+    Redirection,
+}
+
+async fn dispatch<S>(stream: S, peer: SocketAddr, port: u16, dev: Arc<Device>, shared: Arc<Shared>, kind: Kind)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    match kind {
+        Kind::Wsman => serve_connection(stream, peer, port, dev, shared).await,
+        Kind::Redirection => crate::redir::serve(stream, peer, port, dev, shared).await,
+    }
+}
+
 async fn accept_loop(
     listener: tokio::net::TcpListener,
     tls: Option<TlsAcceptor>,
     dev: Arc<Device>,
     shared: Arc<Shared>,
+    kind: Kind,
 ) {
     let mut shutdown = shared.shutdown.clone();
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
@@ -453,13 +617,13 @@ async fn accept_loop(
                     let (dev, shared) = (dev.clone(), shared.clone());
                     match &tls {
                         None => {
-                            tokio::spawn(serve_connection(stream, peer, port, dev, shared));
+                            tokio::spawn(dispatch(stream, peer, port, dev, shared, kind));
                         }
                         Some(acceptor) => {
                             let accept = acceptor.accept(stream);
                             tokio::spawn(async move {
                                 match tokio::time::timeout(Duration::from_secs(10), accept).await {
-                                    Ok(Ok(s)) => serve_connection(s, peer, port, dev, shared).await,
+                                    Ok(Ok(s)) => dispatch(s, peer, port, dev, shared, kind).await,
                                     Ok(Err(e)) => tracing::info!(device.index = dev.index, peer = %peer.ip(), error = %e, "TLS handshake failed"),
                                     Err(_) => tracing::info!(device.index = dev.index, peer = %peer.ip(), "TLS handshake timed out"),
                                 }
@@ -651,7 +815,7 @@ async fn handle_http(
         Err(AuthError::Missing) => return Ok(unauthorized(&dev, false)),
         Err(e) => {
             tracing::info!(device.index = dev.index, peer = %peer.ip(), reason = %e, "authentication failed");
-            *dev.last_refusal.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+            dev.set_last_refusal(e.to_string());
             return Ok(unauthorized(&dev, false));
         }
     };
@@ -674,6 +838,7 @@ async fn handle_http(
             if outcome.acl_changed {
                 dev.acl_generation.fetch_add(1, Ordering::Relaxed);
             }
+            dev.publish_power();
             match outcome.body {
                 Ok(b) => (StatusCode::OK, b),
                 // AMT answers faults with HTTP 400 (a 401 would read as "log on again").

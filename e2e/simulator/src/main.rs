@@ -3,7 +3,10 @@
 //! ```text
 //! amt-sim --devices N [--seed FILE] --control 127.0.0.1:PORT [--keytab devices.keytab [--rcache file2:PATH]] [--port 16992]
 //!         [--tls-cert devices.crt --tls-key devices.key [--tls-port 16993]]
+//!         [--redir-port 16994] [--redir-tls-port 16995] [--no-redirection]
 //! ```
+//! Every device also serves the redirection protocol (Serial-over-LAN) on 16994, and on 16995
+//! with the TLS certificate when TLS is configured; `--no-redirection` turns that off.
 //! With `--keytab`, `Authorization: Negotiate` tickets are verified with GSSAPI (MIT krb5;
 //! `KRB5_CONFIG` names the realm); without it the fleet is Digest-only.
 //!
@@ -12,7 +15,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use amt_sim::fleet::{Fleet, FleetConfig, TlsConfig, device_ip};
+use amt_sim::fleet::{Fleet, FleetConfig, RedirectionPorts, TlsConfig, device_ip};
 use amt_sim::seed::FleetSeed;
 use anyhow::{Context, bail};
 
@@ -26,9 +29,12 @@ struct Args {
     tls_key: Option<PathBuf>,
     tls_port: u16,
     port: Option<u16>,
+    redir_port: u16,
+    redir_tls_port: u16,
+    redirection: bool,
 }
 
-const USAGE: &str = "usage: amt-sim --devices N [--seed FILE] --control 127.0.0.1:PORT [--keytab FILE [--rcache file2:PATH]] [--port 16992] [--tls-cert PEM --tls-key PEM [--tls-port 16993]]";
+const USAGE: &str = "usage: amt-sim --devices N [--seed FILE] --control 127.0.0.1:PORT [--keytab FILE [--rcache file2:PATH]] [--port 16992] [--tls-cert PEM --tls-key PEM [--tls-port 16993]] [--redir-port 16994] [--redir-tls-port 16995] [--no-redirection]";
 
 fn parse_args() -> anyhow::Result<Args> {
     let mut it = std::env::args().skip(1);
@@ -42,6 +48,9 @@ fn parse_args() -> anyhow::Result<Args> {
         tls_key: None,
         tls_port: 16993,
         port: None,
+        redir_port: 16994,
+        redir_tls_port: 16995,
+        redirection: true,
     };
     while let Some(k) = it.next() {
         let mut v = || it.next().with_context(|| format!("{k} needs a value\n{USAGE}"));
@@ -55,6 +64,9 @@ fn parse_args() -> anyhow::Result<Args> {
             "--tls-key" => a.tls_key = Some(v()?.into()),
             "--tls-port" => a.tls_port = v()?.parse().context("--tls-port")?,
             "--port" => a.port = Some(v()?.parse().context("--port")?),
+            "--redir-port" => a.redir_port = v()?.parse().context("--redir-port")?,
+            "--redir-tls-port" => a.redir_tls_port = v()?.parse().context("--redir-tls-port")?,
+            "--no-redirection" => a.redirection = false,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -119,6 +131,10 @@ async fn main() -> anyhow::Result<()> {
         verifier,
         first_index: 1,
         tls,
+        redirection: args.redirection.then_some(RedirectionPorts {
+            port: args.redir_port,
+            tls_port: Some(args.redir_tls_port),
+        }),
     })
     .await?;
     let mut start = 1;
@@ -137,6 +153,20 @@ async fn main() -> anyhow::Result<()> {
                 device_ip(end),
                 tls.port()
             );
+        }
+        let first = fleet.devices().first();
+        for (addr, what) in [
+            (first.and_then(|d| d.redir_addr), "redirection"),
+            (first.and_then(|d| d.redir_tls_addr), "redirection, TLS"),
+        ] {
+            if let Some(a) = addr {
+                println!(
+                    "listening: devices {start}-{end} on {}-{} port {} ({what})",
+                    device_ip(start),
+                    device_ip(end),
+                    a.port()
+                );
+            }
         }
         start = end + 1;
     }

@@ -154,6 +154,7 @@ async fn device_with_tls(env: &Env, n: u32, tls: Option<TlsConfig>, tweak: impl 
         verifier: Some(Arc::new(verifier)),
         first_index: index,
         tls,
+        redirection: None,
     })
     .await
     .unwrap_or_else(|e| panic!("amt{n} on {}: {e}", device_ip(index)))

@@ -16,6 +16,7 @@
 //!   (16992) or TLS (16993, [`tls`]).
 //! * [`device`]: device-side parsing of requests and writing of firmware-shaped responses.
 //! * [`redirection`]: the redirection (SOL) binary protocol, both directions.
+//! * [`sol`]: a Serial-over-LAN console session (client side) over that protocol.
 //!
 //! Conventions: nothing here panics on input from the network; every decoder returns a
 //! `Result` with a thiserror enum. Parsing is by namespace URI, never by prefix.
@@ -31,6 +32,7 @@ pub mod realm;
 pub mod records;
 pub mod redirection;
 pub mod sid;
+pub mod sol;
 pub mod status;
 pub mod tls;
 pub mod wsman;
