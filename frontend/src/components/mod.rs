@@ -1,5 +1,6 @@
 //! Reusable pieces of the UI.
 
+pub mod console_terminal;
 pub mod groups;
 pub mod kerberos;
 pub mod topbar;
