@@ -30,11 +30,18 @@ function biosScreen() {
   return Buffer.concat(bytes);
 }
 
-/** Signs alice in and opens amt1's console from its device page; `bridge` plays the portal. */
-async function openConsole(bridge) {
+/**
+ * Signs alice in and opens amt1's console from its device page (or, with `direct`, by its
+ * address: rendered on the server, then hydrated); `bridge` plays the portal.
+ */
+async function openConsole(bridge, { direct = false } = {}) {
   const ctx = await launch({ sso: { ccache: kinit('alice'), delegate: true }, hostRules: rules });
   await ctx.routeWebSocket(/\/devices\/\d+\/console$/, bridge);
   const page = await ctx.newPage();
+  if (direct) {
+    await page.goto(portal.url + '/devices/1/terminal');
+    return { ctx, page };
+  }
   await page.goto(portal.url + '/devices');
   await Promise.all([page.waitForURL(/\/devices\/\d+$/), page.click('#device-amt1')]);
   await Promise.all([page.waitForURL(/\/devices\/\d+\/terminal$/), page.click('#open-console')]);
@@ -144,9 +151,16 @@ test('use_console_terminal: a dropped connection is reconnected and the reason s
   } finally { await ctx.close(); }
 });
 
-test('use_console_terminal: the power actions of the device are on the same screen, with confirmation', async () => {
-  const { ctx, page } = await openConsole((ws) => ws.send(status('open', 'Serial-over-LAN open.')));
+test('use_console_terminal: opened by its address, the page is served whole and hydrates; power actions are on it', async () => {
+  const { ctx, page } = await openConsole((ws) => {
+    ws.send(status('open', 'Serial-over-LAN open.'));
+    ws.send(Buffer.from('\x1b[1;1Hready'));
+  }, { direct: true });
   try {
+    await page.waitForFunction(() => document.querySelector('#screen').innerText.startsWith('ready'));
+    assert.equal(await page.$$eval('#screen .row', (rows) => rows.length), 25, 'an 80x25 screen');
+    assert.equal(await page.$$eval('.toolbar button', (b) => b.map((x) => x.textContent).join(' ')),
+      'Esc Tab F1 F2 F3 F4 F5 F6 F7 F8 F9 F10 F11 F12 Ctrl-Alt-Del');
     await page.waitForSelector('#console-power #power-state');
     assert.match(await page.textContent('#console-power #power-state'), /On/);
     assert.match(await page.textContent('#console-device'), /amt1\.example\.test/);

@@ -36,7 +36,7 @@ struct Console {
     retries: StoredValue<u32>,
     was_open: StoredValue<bool>,
     timer: StoredValue<Option<TimeoutHandle>>,
-    socket: StoredValue<Option<client::Socket>, LocalStorage>,
+    socket: client::SocketSlot,
 }
 
 #[cfg_attr(
@@ -189,7 +189,7 @@ pub fn ConsoleTerminal(device: i64) -> impl IntoView {
         retries: StoredValue::new(0),
         was_open: StoredValue::new(false),
         timer: StoredValue::new(None),
-        socket: StoredValue::new_local(None),
+        socket: client::new_slot(),
     };
     // Mark the initial screen as drawn (it was rendered from the same state).
     console.term.update_value(|t| {
@@ -198,6 +198,9 @@ pub fn ConsoleTerminal(device: i64) -> impl IntoView {
 
     // Effects run in the browser only: the socket opens after hydration.
     Effect::new(move |_| console.connect());
+    // Browser only: the server disposes pages on another thread, where the socket's
+    // thread-local slot must not be touched (and there is no socket to close).
+    #[cfg(feature = "hydrate")]
     on_cleanup(move || {
         if let Some(t) = console.timer.try_update_value(Option::take).flatten() {
             t.clear();
@@ -379,8 +382,18 @@ mod client {
     use wasm_bindgen_futures::JsFuture;
     use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
+    use leptos::prelude::{LocalStorage, StoredValue};
+
     use super::Console;
     use crate::terminal::link::socket_url;
+
+    /// Where the page keeps its socket: browser objects stay on the browser's one thread.
+    pub type SocketSlot = StoredValue<Option<Socket>, LocalStorage>;
+
+    /// An empty slot.
+    pub fn new_slot() -> SocketSlot {
+        StoredValue::new_local(None)
+    }
 
     /// An open console socket; dropping it detaches the handlers and closes it.
     pub struct Socket {
@@ -469,10 +482,21 @@ mod client {
 /// Server build: no browser. See the `hydrate` version.
 #[cfg(not(feature = "hydrate"))]
 mod client {
+    use leptos::prelude::StoredValue;
+
     use super::Console;
 
     /// Stand-in: the server never opens sockets for the page.
     pub struct Socket;
+
+    /// Thread-safe storage here: the server renders and disposes a page on different threads,
+    /// and thread-local storage would panic when dropped on another one.
+    pub type SocketSlot = StoredValue<Option<Socket>>;
+
+    /// An empty slot.
+    pub fn new_slot() -> SocketSlot {
+        StoredValue::new(None)
+    }
 
     impl Socket {
         /// Never called on the server.
