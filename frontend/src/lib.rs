@@ -3,6 +3,7 @@
 //! - [`app`]: the HTML shell and the router.
 //! - [`pages`]: one module per page.
 //! - [`components`]: reusable pieces (the Kerberos panel, the group list).
+//! - [`terminal`]: the serial console's terminal emulator and keyboard mapping (no DOM).
 //! - [`api`]: the server functions the pages call. They are public POST endpoints: each one
 //!   authenticates through the [`api::ssr::Portal`] service the server provides as context,
 //!   and holds no logic of its own.
@@ -14,6 +15,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod pages;
+pub mod terminal;
 
 pub use app::{App, shell};
 

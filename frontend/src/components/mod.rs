@@ -1,6 +1,7 @@
 //! Reusable pieces of the UI.
 
 pub mod admin_mode;
+pub mod console_terminal;
 pub mod groups;
 pub mod kerberos;
 pub mod topbar;

@@ -30,6 +30,7 @@ pub fn DevicePage() -> impl IntoView {
                     view! {
                         <section class="card" id="device">
                             <h1>{p.device.fqdn.clone()}</h1>
+                            <p><a href=crate::pages::console::console_href(p.device.id) id="open-console">"Open console"</a></p>
                             <p class="power">
                                 <span class="power-dot" class:on=p.on aria-hidden="true"></span>
                                 <span id="power-state">{p.state.clone()}</span>

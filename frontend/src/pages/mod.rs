@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod console;
 pub mod device;
 pub mod devices;
 pub mod home;
