@@ -5,7 +5,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{device::DevicePage, devices::DevicesPage, home::HomePage, not_found::NotFound};
+use crate::pages::{audit::AuditPage, device::DevicePage, devices::DevicesPage, home::HomePage, not_found::NotFound};
 
 /// The document around the app: head, hydration scripts, body.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -40,6 +40,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage/>
                     <Route path=path!("/devices") view=DevicesPage/>
                     <Route path=path!("/devices/:id") view=DevicePage/>
+                    <Route path=path!("/audit") view=AuditPage/>
                 </Routes>
             </main>
         </Router>

@@ -19,6 +19,7 @@
 //! | `PORTAL_SESSION_HOURS` | idle time after which a session ends | `8` |
 //! | `PORTAL_PASSWORD_SIGN_IN` | offer the password form (`true`/`false`) | `true` |
 //! | `PORTAL_RCACHE` | Kerberos replay cache (`file2:/path`, MIT 1.18+); replay detection is always on | MIT's default |
+//! | `PORTAL_AUDITOR_GROUPS` | AD groups (names or SIDs, comma-separated) whose members may read and export the portal's audit log | `AMT Admins` |
 //!
 //! Values from the environment override the file. Each mistake is reported with what to do.
 
@@ -61,6 +62,8 @@ pub struct Config {
     pub rcache: Option<String>,
     /// The realm of the service principal (users typing a bare name in the password form are in it).
     pub realm: String,
+    /// AD groups (names or SIDs) whose members may read and export the portal's audit log.
+    pub auditor_groups: Vec<String>,
 }
 
 /// Where and how to reach the directory.
@@ -91,6 +94,7 @@ struct Raw {
     session_hours: Option<i64>,
     password_sign_in: Option<bool>,
     rcache: Option<String>,
+    auditor_groups: Option<String>,
 }
 
 fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
@@ -133,6 +137,7 @@ impl Config {
         env_over!(ldap_host, "PORTAL_LDAP_HOST");
         env_over!(ldap_base_dn, "PORTAL_LDAP_BASE_DN");
         env_over!(rcache, "PORTAL_RCACHE");
+        env_over!(auditor_groups, "PORTAL_AUDITOR_GROUPS");
         if let Some(v) = get("PORTAL_SESSION_HOURS") {
             raw.session_hours = Some(
                 v.parse()
@@ -285,7 +290,15 @@ impl Config {
             ));
         }
 
+        let auditor_groups = parse_groups(raw.auditor_groups.as_deref().unwrap_or("AMT Admins"));
+        if auditor_groups.is_empty() {
+            return err(
+                "PORTAL_AUDITOR_GROUPS names no group: give at least one AD group name or SID (default \"AMT Admins\")",
+            );
+        }
+
         Ok(Config {
+            auditor_groups,
             listen,
             public_url,
             public_origin,
@@ -301,6 +314,15 @@ impl Config {
             realm,
         })
     }
+}
+
+/// A comma-separated list of group names or SIDs, trimmed, empty items dropped.
+pub fn parse_groups(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// `scheme://host[:port]` of an http(s) URL, lower-cased, default ports dropped.
@@ -484,6 +506,15 @@ mod tests {
         assert_eq!(c.ldap.unwrap().base_dn, "DC=example,DC=test");
         assert_eq!(c.realm, "EXAMPLE.TEST");
         assert!(c.password_sign_in);
+    }
+
+    #[test]
+    fn auditor_groups_list() {
+        assert_eq!(
+            parse_groups(" AMT Admins, S-1-5-21-1-2-3-512 ,,"),
+            vec!["AMT Admins", "S-1-5-21-1-2-3-512"]
+        );
+        assert!(parse_groups(" , ").is_empty());
     }
 
     #[test]

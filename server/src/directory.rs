@@ -1,5 +1,6 @@
 //! Active Directory lookups over LDAP (ldap3), bound with SASL GSSAPI from the portal's keytab:
-//! group names for the SIDs in a user's PAC, and the domain controller's clock.
+//! names for SIDs (a user's groups, audit log initiators; batched, cached), and the domain
+//! controller's clock.
 //!
 //! Lookups are best effort for display: when the directory does not answer, the UI shows SIDs
 //! and says why. Names are cached in memory (they rarely change; the cache is small).
@@ -20,6 +21,9 @@ pub struct Directory {
     /// every time.
     clock: Mutex<Option<(Instant, i64)>>,
 }
+
+/// Most SID → name entries kept (group SIDs of signed-in users, audit log initiators).
+const NAMES_CACHE_MAX: usize = 10_000;
 
 /// How long a measured clock offset is shown before the DC is asked again.
 const CLOCK_MAX_AGE: Duration = Duration::from_secs(60);
@@ -120,6 +124,10 @@ impl Directory {
         }
         let _ = ldap.unbind().await;
         let mut cache = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        // Keep the cache small: names are cheap to ask again, memory is not unbounded.
+        if cache.len() + out.len() > NAMES_CACHE_MAX {
+            cache.clear();
+        }
         for (s, n) in &out {
             cache.insert(s.clone(), n.clone());
         }

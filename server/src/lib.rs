@@ -6,18 +6,21 @@
 //! - [`directory`]: LDAP lookups (group names, DC clock).
 //! - [`security`]: origin checks, security headers, sign-in requirement.
 //! - [`portal`]: the services behind the UI's server functions.
-//! - [`db`], [`audit`]: SQLite and the portal's audit log.
+//! - [`db`], [`audit`]: SQLite and the portal's audit log; [`audit_view`]: its search and CSV export.
 //! - [`registry`]: the device registry, the only source of device addresses.
 //! - [`device_access`]: acting on a device as the signed-in user (delegated TGT or S4U2Proxy).
+//! - [`device_page`]: the device page's reads (inventory, logs, clock) and its clock and boot actions.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
 
 pub mod audit;
+pub mod audit_view;
 pub mod auth;
 pub mod config;
 pub mod credentials;
 pub mod db;
 pub mod device_access;
+pub mod device_page;
 pub mod directory;
 pub mod portal;
 pub mod registry;
@@ -136,6 +139,7 @@ pub async fn app(state: AppState) -> Result<Router, String> {
         .route("/signout", post(auth::signout::signout))
         .route("/signed-out", get(auth::signout::signed_out))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/audit.csv", get(audit_view::export_csv))
         .merge(pages)
         .nest_service("/pkg", ServeDir::new(pkg))
         .layer(sessions)

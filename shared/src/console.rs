@@ -55,7 +55,8 @@ mod tests {
         };
         let s = serde_json::to_string(&e).expect("serialises");
         assert_eq!(s, r#"{"type":"status","state":"open","message":"SOL open"}"#);
-        let back: ConsoleEvent = serde_json::from_str(r#"{"type":"error","code":"busy","message":"x"}"#).expect("parses");
+        let back: ConsoleEvent =
+            serde_json::from_str(r#"{"type":"error","code":"busy","message":"x"}"#).expect("parses");
         assert_eq!(
             back,
             ConsoleEvent::Error {

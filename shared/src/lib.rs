@@ -1,12 +1,16 @@
 //! Types shared by the browser and the server. Serde only: this crate must build for
 //! `wasm32-unknown-unknown`, so nothing here touches sockets, files, GSSAPI or SQL.
 
+pub mod audit;
 pub mod console;
+pub mod details;
 pub mod devices;
 pub mod me;
 
+pub use audit::{AuditFilter, AuditPage, AuditRow};
 pub use console::{ConsoleEvent, ConsoleState};
-pub use devices::{DeviceOutcome, DeviceRow, PowerAction, PowerView};
+pub use details::{DeviceDetails, Part};
+pub use devices::{BootTarget, DeviceOutcome, DeviceRow, PowerAction, PowerView};
 pub use me::{AdGroup, DelegationView, KerberosView, Me, SignInMethod};
 
 /// AMT firmware of generations 2 to 5 refuses HTTP Negotiate tokens longer than this, measured
