@@ -2,6 +2,7 @@
 //! groups (default "AMT Admins", matched by name through the directory) get the file, it holds
 //! the filtered rows, and the export is itself audited.
 
+#[allow(dead_code, reason = "shared test helpers; this test uses some of them")]
 mod common;
 
 use common::{ORIGIN, TestApp};
