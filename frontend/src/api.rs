@@ -110,6 +110,30 @@ pub async fn run_power_action(id: i64, action: PowerAction) -> Result<DeviceOutc
     portal.power_action(parts, id, action).await.map_err(ServerFnError::new)
 }
 
+/// Everything the device page shows (inventory, logs, clock, rights), read as the signed-in user.
+#[server(prefix = "/api", endpoint = "device-details")]
+pub async fn device_details(id: i64) -> Result<DeviceOutcome<shared::DeviceDetails>, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.device_details(parts, id).await.map_err(ServerFnError::new)
+}
+
+/// Sets a device's clock to the portal's, as the signed-in user.
+#[server(prefix = "/api", endpoint = "sync-clock")]
+pub async fn sync_device_clock(id: i64) -> Result<DeviceOutcome<String>, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.sync_clock(parts, id).await.map_err(ServerFnError::new)
+}
+
+/// One page of the portal's own audit log (auditors only; others get the reason).
+#[server(prefix = "/api", endpoint = "audit-log")]
+pub async fn audit_log(filter: shared::AuditFilter) -> Result<DeviceOutcome<shared::AuditPage>, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.audit_log(parts, filter).await.map_err(ServerFnError::new)
+}
+
 /// What the server provides to server functions (it owns sessions, credentials, the directory).
 #[cfg(feature = "ssr")]
 pub mod ssr {
@@ -180,6 +204,24 @@ pub mod ssr {
             id: i64,
             action: PowerAction,
         ) -> BoxFuture<'_, Result<DeviceOutcome<String>, String>>;
+        /// The device page's reads, as the user.
+        fn device_details(
+            &self,
+            parts: http::request::Parts,
+            id: i64,
+        ) -> BoxFuture<'_, Result<DeviceOutcome<shared::DeviceDetails>, String>>;
+        /// Clock synchronisation, as the user.
+        fn sync_clock(
+            &self,
+            parts: http::request::Parts,
+            id: i64,
+        ) -> BoxFuture<'_, Result<DeviceOutcome<String>, String>>;
+        /// A page of the portal's audit log, for auditors.
+        fn audit_log(
+            &self,
+            parts: http::request::Parts,
+            filter: shared::AuditFilter,
+        ) -> BoxFuture<'_, Result<DeviceOutcome<shared::AuditPage>, String>>;
     }
 
     /// How server functions find the portal: `expect_context::<PortalHandle>()`.

@@ -25,6 +25,7 @@
 //! | `PORTAL_ADMIN_GROUPS` | AD groups (names or SIDs, comma-separated) whose members manage the registry | `AMT Admins` |
 //! | `PORTAL_DEVICE_OU` | DN of the OU holding the devices' AD computer objects, for discovery | none |
 //! | `PORTAL_SECRET_KEY_FILE` | file with 64 hex characters (mode 600) sealing stored Digest admin passwords; without it admin mode is off | none |
+//! | `PORTAL_AUDITOR_GROUPS` | AD groups (names or SIDs, comma-separated) whose members may read and export the portal's audit log | `AMT Admins` |
 //!
 //! Values from the environment override the file. Each mistake is reported with what to do.
 
@@ -79,6 +80,8 @@ pub struct Config {
     pub device_ou: Option<String>,
     /// Key file sealing Digest admin passwords (checked: readable, private, 64 hex characters).
     pub secret_key_file: Option<PathBuf>,
+    /// AD groups (names or SIDs) whose members may read and export the portal's audit log.
+    pub auditor_groups: Vec<String>,
 }
 
 /// Where and how to reach the directory.
@@ -115,6 +118,7 @@ struct Raw {
     admin_groups: Option<String>,
     device_ou: Option<String>,
     secret_key_file: Option<String>,
+    auditor_groups: Option<String>,
 }
 
 /// A whole number from the environment, or a sentence saying what is wrong with it.
@@ -189,6 +193,7 @@ impl Config {
                 *field = Some(number(var, &v)?);
             }
         }
+        env_over!(auditor_groups, "PORTAL_AUDITOR_GROUPS");
         if let Some(v) = get("PORTAL_SESSION_HOURS") {
             raw.session_hours = Some(
                 v.parse()
@@ -349,15 +354,7 @@ impl Config {
             raw.device_timeout_secs.unwrap_or(10),
             1..=120,
         )?);
-        let admin_groups: Vec<String> = raw
-            .admin_groups
-            .as_deref()
-            .unwrap_or("AMT Admins")
-            .split(',')
-            .map(str::trim)
-            .filter(|g| !g.is_empty())
-            .map(str::to_string)
-            .collect();
+        let admin_groups = parse_groups(raw.admin_groups.as_deref().unwrap_or("AMT Admins"));
         let device_ou = match raw.device_ou.map(|o| o.trim().to_string()).filter(|o| !o.is_empty()) {
             Some(ou) if !ou.to_ascii_uppercase().contains("DC=") => {
                 return err(format!(
@@ -389,8 +386,15 @@ impl Config {
             }
             None => None,
         };
+        let auditor_groups = parse_groups(raw.auditor_groups.as_deref().unwrap_or("AMT Admins"));
+        if auditor_groups.is_empty() {
+            return err(
+                "PORTAL_AUDITOR_GROUPS names no group: give at least one AD group name or SID (default \"AMT Admins\")",
+            );
+        }
 
         Ok(Config {
+            auditor_groups,
             listen,
             public_url,
             public_origin,
@@ -412,6 +416,15 @@ impl Config {
             secret_key_file,
         })
     }
+}
+
+/// A comma-separated list of group names or SIDs, trimmed, empty items dropped.
+pub fn parse_groups(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// `scheme://host[:port]` of an http(s) URL, lower-cased, default ports dropped.
@@ -639,6 +652,15 @@ mod tests {
         assert_eq!(c.ldap.unwrap().base_dn, "DC=example,DC=test");
         assert_eq!(c.realm, "EXAMPLE.TEST");
         assert!(c.password_sign_in);
+    }
+
+    #[test]
+    fn auditor_groups_list() {
+        assert_eq!(
+            parse_groups(" AMT Admins, S-1-5-21-1-2-3-512 ,,"),
+            vec!["AMT Admins", "S-1-5-21-1-2-3-512"]
+        );
+        assert!(parse_groups(" , ").is_empty());
     }
 
     #[test]

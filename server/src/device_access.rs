@@ -26,7 +26,7 @@ use crate::registry::Device;
 
 /// Where the user's tickets come from.
 #[derive(Clone)]
-enum TokenSource {
+pub(crate) enum TokenSource {
     /// The user's own TGT (forwarded by the browser, or from the password sign-in), with its
     /// handle in the credential store and when it expires.
     Own {
@@ -41,7 +41,7 @@ enum TokenSource {
 }
 
 impl TokenSource {
-    fn describe(&self) -> &'static str {
+    pub(crate) fn describe(&self) -> &'static str {
         match self {
             TokenSource::Own { .. } => "your own Kerberos ticket",
             TokenSource::S4u(..) => "constrained delegation (S4U2Proxy) on your behalf",
@@ -118,7 +118,7 @@ impl AppState {
     }
 
     /// The user's kept client for `device` (see [`crate::device_clients`]), or a new one.
-    fn client_for(&self, device: &Device, source: TokenSource) -> Arc<Client> {
+    pub(crate) fn client_for(&self, device: &Device, source: TokenSource) -> Arc<Client> {
         let (owner, expires) = match &source {
             TokenSource::Own { handle, expires, .. } => (Owner::Credential(handle.clone()), Some(*expires)),
             TokenSource::S4u(_, user) => (Owner::Delegation(user.clone()), None),
@@ -175,7 +175,7 @@ impl AppState {
     }
 
     /// Explains a device error for the user; `realm` is what the action needed.
-    async fn explain(&self, device: &Device, user: &SessionUser, e: ClientError, realm: &str) -> Refusal {
+    pub(crate) async fn explain(&self, device: &Device, user: &SessionUser, e: ClientError, realm: &str) -> Refusal {
         let name = &device.fqdn;
         match e {
             ClientError::Negotiate { spn, source }
@@ -230,7 +230,7 @@ impl AppState {
         }
     }
 
-    async fn device_and_user(&self, user: &SessionUser, id: i64) -> Result<(Device, TokenSource), Refusal> {
+    pub(crate) async fn device_and_user(&self, user: &SessionUser, id: i64) -> Result<(Device, TokenSource), Refusal> {
         let device = crate::registry::get(&self.pool, id)
             .await
             .map_err(|e| Refusal {
@@ -262,6 +262,45 @@ impl AppState {
         Ok((device, Arc::new(UserTokens(source)), describe, left))
     }
 
+    /// Reads the power state and the boot capabilities (both need Remote Control) as the power
+    /// view: the actions offered are those whose power state the device allows now and, for
+    /// boot actions, whose boot option it supports.
+    pub(crate) async fn read_power(
+        &self,
+        device: &Device,
+        client: &Client,
+        acting_as: &str,
+    ) -> Result<PowerView, ClientError> {
+        let (p, caps) = tokio::join!(
+            client.power_state(),
+            client.get::<amt::models::boot::BootCapabilities>()
+        );
+        let p = p?;
+        // Firmware without boot capabilities offers no boot actions; plain power actions remain.
+        let caps = caps.unwrap_or_default();
+        let state = p.power_state.unwrap_or(amt::models::power::PowerState::from_value(0));
+        let available = PowerAction::ALL
+            .into_iter()
+            .filter(|a| {
+                p.available_requested_power_states
+                    .iter()
+                    .any(|s| s.value() == a.power_state())
+            })
+            .filter(|a| match a.boot_target() {
+                None => true,
+                Some(shared::BootTarget::BiosSetup) => caps.bios_setup == Some(true),
+                Some(shared::BootTarget::Pxe) => caps.force_pxe_boot == Some(true),
+            })
+            .collect();
+        Ok(PowerView {
+            device: DeviceRow::from(device),
+            state: state.name().to_string(),
+            on: state.is_on().unwrap_or(false),
+            available,
+            acting_as: acting_as.to_string(),
+        })
+    }
+
     /// Reads a device's power state as `user`.
     pub async fn power_view(&self, user: &SessionUser, id: i64) -> DeviceOutcome<PowerView> {
         let (device, source) = match self.device_and_user(user, id).await {
@@ -270,25 +309,8 @@ impl AppState {
         };
         let acting_as = source.describe().to_string();
         let client = self.client_for(&device, source);
-        match client.power_state().await {
-            Ok(p) => {
-                let state = p.power_state.unwrap_or(amt::models::power::PowerState::from_value(0));
-                let available = PowerAction::ALL
-                    .into_iter()
-                    .filter(|a| {
-                        p.available_requested_power_states
-                            .iter()
-                            .any(|s| s.value() == a.power_state())
-                    })
-                    .collect();
-                DeviceOutcome::Ok(PowerView {
-                    device: DeviceRow::from(&device),
-                    state: state.name().to_string(),
-                    on: state.is_on().unwrap_or(false),
-                    available,
-                    acting_as,
-                })
-            }
+        match self.read_power(&device, &client, &acting_as).await {
+            Ok(v) => DeviceOutcome::Ok(v),
             // Reading the power service needs the Remote Control realm, like changing it.
             Err(e) => self.explain(&device, user, e, "Remote Control").await.into(),
         }
@@ -303,7 +325,16 @@ impl AppState {
         let client = self.client_for(&device, source);
         let state = amt::models::power::PowerState::from_value(action.power_state());
         let what = format!("power: {}", action.label());
-        match client.request_power_state_change(state).await {
+        // Boot actions first set the boot options (same realm), then change the power state.
+        let result = match action.boot_target() {
+            Some(target) => crate::device_page::set_boot_target(&client, target).await,
+            None => Ok(()),
+        };
+        let result = match result {
+            Ok(()) => client.request_power_state_change(state).await,
+            Err(e) => Err(e),
+        };
+        match result {
             Ok(()) => {
                 crate::audit::record(&self.pool, Some(&user.principal), &what, Some(&device.fqdn), "ok", None).await;
                 tracing::info!(user.principal = %user.principal, device.fqdn = %device.fqdn, action = action.id(), "power action done");

@@ -1,6 +1,6 @@
 //! Active Directory lookups over LDAP (ldap3), bound with SASL GSSAPI from the portal's keytab:
-//! group names for the SIDs in a user's PAC, the domain controller's clock, and the computer
-//! objects of AMT devices in the configured OU (device discovery).
+//! names for SIDs (a user's groups, audit log initiators; batched, cached), the domain
+//! controller's clock, and the computer objects of AMT devices in the configured OU (discovery).
 //!
 //! Lookups are best effort for display: when the directory does not answer, the UI shows SIDs
 //! and says why. Names are cached in memory (they rarely change; the cache is small).
@@ -17,10 +17,19 @@ use crate::config::LdapConfig;
 pub struct Directory {
     cfg: LdapConfig,
     names: Mutex<HashMap<String, String>>,
+    /// SIDs the directory did not know, and when it was asked: not asked again for a while
+    /// (deleted accounts in a device's audit log would otherwise cost a search per page view).
+    unknown: Mutex<HashMap<String, Instant>>,
     /// The last measured clock offset and when: every page shows it, the DC need not be asked
     /// every time.
     clock: Mutex<Option<(Instant, i64)>>,
 }
+
+/// Most SID → name entries kept (group SIDs of signed-in users, audit log initiators).
+const NAMES_CACHE_MAX: usize = 10_000;
+
+/// How long a SID the directory did not know is shown as a SID before it is asked again.
+const UNKNOWN_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// How long a measured clock offset is shown before the DC is asked again.
 const CLOCK_MAX_AGE: Duration = Duration::from_secs(60);
@@ -44,6 +53,7 @@ impl Directory {
         Directory {
             cfg,
             names: Mutex::new(HashMap::new()),
+            unknown: Mutex::new(HashMap::new()),
             clock: Mutex::new(None),
         }
     }
@@ -74,11 +84,13 @@ impl Directory {
         let mut missing = Vec::new();
         {
             let cache = self.names.lock().unwrap_or_else(|p| p.into_inner());
+            let unknown = self.unknown.lock().unwrap_or_else(|p| p.into_inner());
             for s in sids {
                 match cache.get(s) {
                     Some(n) => {
                         out.insert(s.clone(), n.clone());
                     }
+                    None if unknown.get(s).is_some_and(|at| at.elapsed() < UNKNOWN_MAX_AGE) => {}
                     None => missing.push(s.clone()),
                 }
             }
@@ -121,8 +133,21 @@ impl Directory {
         }
         let _ = ldap.unbind().await;
         let mut cache = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        // Keep the cache small: names are cheap to ask again, memory is not unbounded.
+        if cache.len() + out.len() > NAMES_CACHE_MAX {
+            cache.clear();
+        }
         for (s, n) in &out {
             cache.insert(s.clone(), n.clone());
+        }
+        drop(cache);
+        let mut unknown = self.unknown.lock().unwrap_or_else(|p| p.into_inner());
+        unknown.retain(|_, at| at.elapsed() < UNKNOWN_MAX_AGE);
+        let now = Instant::now();
+        for s in missing.iter().filter(|s| !out.contains_key(*s)) {
+            if unknown.len() < NAMES_CACHE_MAX {
+                unknown.insert(s.clone(), now);
+            }
         }
         Ok(out)
     }

@@ -8,23 +8,27 @@
 //! - [`portal`]: the services behind the UI's server functions.
 //! - [`db`], [`audit`]: SQLite and the portal's audit log.
 //! - [`admin_mode`]: the explicit, audited Digest admin mode (stored accounts sealed).
+//! - [`db`], [`audit`]: SQLite and the portal's audit log; [`audit_view`]: its search and CSV export.
 //! - [`registry`]: the device registry, the only source of device addresses.
 //! - [`roles`]: portal roles (registry administrators) from AD groups.
 //! - [`device_access`]: acting on a device as the signed-in user (delegated TGT or S4U2Proxy).
 //! - [`fleet`]: every device's last known status in memory, background checks, list queries.
 //! - [`device_clients`]: device clients kept between clicks, per user credential and device.
 //! - [`routes`]: protocol routes beside the pages (the serial console's WebSocket).
+//! - [`device_page`]: the device page's reads (inventory, logs, clock) and its clock and boot actions.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
 
 pub mod admin_mode;
 pub mod audit;
+pub mod audit_view;
 pub mod auth;
 pub mod config;
 pub mod credentials;
 pub mod db;
 pub mod device_access;
 pub mod device_clients;
+pub mod device_page;
 pub mod directory;
 pub mod fleet;
 pub mod portal;
@@ -167,6 +171,7 @@ pub async fn app(state: AppState) -> Result<Router, String> {
         .route("/signed-out", get(auth::signout::signed_out))
         .route("/healthz", get(|| async { "ok" }))
         .route("/devices/{id}/console", get(routes::console::console))
+        .route("/audit.csv", get(audit_view::export_csv))
         .merge(pages)
         .nest_service("/pkg", ServeDir::new(pkg))
         .layer(sessions)

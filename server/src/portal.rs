@@ -140,6 +140,47 @@ impl Portal for AppState {
         })
     }
 
+    fn device_details(
+        &self,
+        parts: http::request::Parts,
+        id: i64,
+    ) -> BoxFuture<'_, Result<DeviceOutcome<shared::DeviceDetails>, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            Ok(AppState::device_details(self, &user, id).await)
+        })
+    }
+
+    fn sync_clock(&self, parts: http::request::Parts, id: i64) -> BoxFuture<'_, Result<DeviceOutcome<String>, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            Ok(AppState::sync_clock(self, &user, id).await)
+        })
+    }
+
+    fn audit_log(
+        &self,
+        parts: http::request::Parts,
+        filter: shared::AuditFilter,
+    ) -> BoxFuture<'_, Result<DeviceOutcome<shared::AuditPage>, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            if let Err(message) = self.auditor_check(&user).await {
+                return Ok(DeviceOutcome::Refused {
+                    code: "not_auditor".into(),
+                    message,
+                });
+            }
+            Ok(match crate::audit_view::search(&self.pool, &filter).await {
+                Ok(page) => DeviceOutcome::Ok(page),
+                Err(message) => DeviceOutcome::Refused {
+                    code: "bad_filter".into(),
+                    message,
+                },
+            })
+        })
+    }
+
     fn me(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<Option<Me>, String>> {
         Box::pin(async move {
             match session_user(&parts).await? {

@@ -8,6 +8,17 @@
 use crate::AppState;
 use crate::auth::SessionUser;
 
+/// Whether one of `wanted` (a SID, or a group name) is among the user's group SIDs or names.
+pub fn in_groups(wanted: &[String], user_sids: &[String], user_group_names: &[String]) -> bool {
+    wanted.iter().any(|w| {
+        if w.to_ascii_uppercase().starts_with("S-1-") {
+            user_sids.iter().any(|s| s.eq_ignore_ascii_case(w))
+        } else {
+            user_group_names.iter().any(|n| n.eq_ignore_ascii_case(w))
+        }
+    })
+}
+
 impl AppState {
     /// Whether `user` is in one of `groups` (SIDs `S-1-…` or group names, case-insensitive).
     pub async fn member_of_any(&self, user: &SessionUser, groups: &[String]) -> bool {

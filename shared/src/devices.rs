@@ -30,26 +30,56 @@ pub enum PowerAction {
     SoftOff,
     /// Soft reset through the OS (14).
     SoftReset,
+    /// Power on into BIOS setup (boot option BIOSSetup, then 2).
+    BiosSetupOn,
+    /// Reset into BIOS setup (boot option BIOSSetup, then 10).
+    BiosSetupReset,
+    /// Power on to PXE, network boot (forced boot source, then 2).
+    PxeOn,
+    /// Reset to PXE, network boot (forced boot source, then 10).
+    PxeReset,
+}
+
+/// Where a boot action sends the machine (AMT boot options, amt-protocol.md §2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BootTarget {
+    /// The BIOS setup screens (`AMT_BootSettingData.BIOSSetup`).
+    BiosSetup,
+    /// Network boot (`CIM_BootSourceSetting` "Force PXE Boot").
+    Pxe,
 }
 
 impl PowerAction {
     /// Every action, in button order.
-    pub const ALL: [PowerAction; 6] = [
+    pub const ALL: [PowerAction; 10] = [
         PowerAction::On,
         PowerAction::Off,
         PowerAction::Cycle,
         PowerAction::Reset,
         PowerAction::SoftOff,
         PowerAction::SoftReset,
+        PowerAction::BiosSetupOn,
+        PowerAction::BiosSetupReset,
+        PowerAction::PxeOn,
+        PowerAction::PxeReset,
     ];
+
+    /// The boot option set before the power change, for boot actions.
+    pub fn boot_target(self) -> Option<BootTarget> {
+        match self {
+            PowerAction::BiosSetupOn | PowerAction::BiosSetupReset => Some(BootTarget::BiosSetup),
+            PowerAction::PxeOn | PowerAction::PxeReset => Some(BootTarget::Pxe),
+            _ => None,
+        }
+    }
 
     /// The DMTF PowerState value AMT expects.
     pub fn power_state(self) -> u16 {
         match self {
-            PowerAction::On => 2,
+            PowerAction::On | PowerAction::BiosSetupOn | PowerAction::PxeOn => 2,
             PowerAction::Off => 8,
             PowerAction::Cycle => 5,
-            PowerAction::Reset => 10,
+            PowerAction::Reset | PowerAction::BiosSetupReset | PowerAction::PxeReset => 10,
             PowerAction::SoftOff => 12,
             PowerAction::SoftReset => 14,
         }
@@ -64,6 +94,10 @@ impl PowerAction {
             PowerAction::Reset => "Reset",
             PowerAction::SoftOff => "Soft off (OS)",
             PowerAction::SoftReset => "Soft reset (OS)",
+            PowerAction::BiosSetupOn => "Power on to BIOS setup",
+            PowerAction::BiosSetupReset => "Reset to BIOS setup",
+            PowerAction::PxeOn => "Power on to PXE",
+            PowerAction::PxeReset => "Reset to PXE",
         }
     }
 
@@ -76,12 +110,16 @@ impl PowerAction {
             PowerAction::Reset => "reset",
             PowerAction::SoftOff => "soft-off",
             PowerAction::SoftReset => "soft-reset",
+            PowerAction::BiosSetupOn => "bios-on",
+            PowerAction::BiosSetupReset => "bios-reset",
+            PowerAction::PxeOn => "pxe-on",
+            PowerAction::PxeReset => "pxe-reset",
         }
     }
 
     /// Whether it interrupts a running OS without asking it (the UI asks for confirmation).
     pub fn is_disruptive(self) -> bool {
-        !matches!(self, PowerAction::On)
+        !matches!(self, PowerAction::On | PowerAction::BiosSetupOn | PowerAction::PxeOn)
     }
 }
 
@@ -112,4 +150,22 @@ pub enum DeviceOutcome<T> {
         /// The explanation.
         message: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boot_actions_map_to_a_boot_option_and_a_power_state() {
+        assert_eq!(PowerAction::BiosSetupReset.boot_target(), Some(BootTarget::BiosSetup));
+        assert_eq!(PowerAction::BiosSetupReset.power_state(), 10);
+        assert_eq!(PowerAction::PxeOn.power_state(), 2);
+        assert_eq!(PowerAction::PxeOn.boot_target(), Some(BootTarget::Pxe));
+        assert_eq!(PowerAction::Cycle.boot_target(), None);
+        assert!(!PowerAction::PxeOn.is_disruptive());
+        assert!(PowerAction::PxeReset.is_disruptive());
+        let ids: std::collections::HashSet<_> = PowerAction::ALL.iter().map(|a| a.id()).collect();
+        assert_eq!(ids.len(), PowerAction::ALL.len(), "ids are unique");
+    }
 }

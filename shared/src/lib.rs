@@ -2,14 +2,18 @@
 //! `wasm32-unknown-unknown`, so nothing here touches sockets, files, GSSAPI or SQL.
 
 pub mod admin_mode;
+pub mod audit;
 pub mod console;
+pub mod details;
 pub mod devices;
 pub mod fleet;
 pub mod me;
 
 pub use admin_mode::AdminModeView;
+pub use audit::{AuditFilter, AuditPage, AuditRow};
 pub use console::{ConsoleEvent, ConsoleState};
-pub use devices::{DeviceOutcome, DeviceRow, PowerAction, PowerView};
+pub use details::{DeviceDetails, Part};
+pub use devices::{BootTarget, DeviceOutcome, DeviceRow, PowerAction, PowerView};
 pub use fleet::{
     BulkReport, BulkResult, DiscoveryView, FleetPage, FleetQuery, FleetRow, Health, HealthCounts, MAX_BULK,
     MAX_PAGE_SIZE, RefreshProgress, SortKey,

@@ -93,6 +93,25 @@ const FIRMWARE_ERRORS: [&str; 14] = [
     "CPU speed matching failure",
 ];
 
+/// IPMI sensor type 22h (System ACPI Power State) offsets.
+const ACPI_STATES: [&str; 15] = [
+    "S0/G0 working",
+    "S1 sleeping, context kept",
+    "S2 sleeping, processor context lost",
+    "S3 sleeping (suspend to RAM)",
+    "S4 hibernating (suspend to disk)",
+    "S5/G2 soft off",
+    "S4/S5 soft off",
+    "G3 mechanical off",
+    "sleeping in S1, S2 or S3",
+    "G1 sleeping",
+    "S5 entered by override",
+    "legacy on",
+    "legacy off",
+    "unspecified",
+    "unknown",
+];
+
 impl EventRecord {
     /// Size of a record.
     pub const LEN: usize = 21;
@@ -204,6 +223,10 @@ impl EventRecord {
             (32, _, _) => "Operating system lockup or power interrupt".to_owned(),
             (35, _, _) => "System boot failure".to_owned(),
             (37, _, _) => "System firmware started (at least one CPU is properly executing)".to_owned(),
+            (0x22, _, o) => format!(
+                "System power state: {}",
+                ACPI_STATES.get(usize::from(o)).copied().unwrap_or("unknown")
+            ),
             (s, t, o) => format!("Event: sensor type {s}, event type {t:#04x}, offset {o}"),
         }
     }
@@ -228,6 +251,9 @@ mod tests {
         let p = EventRecord::from_base64("IgYBZf8PbwJoAf8iAEAHAAAAAAAA").expect("decodes");
         assert_eq!(p.description(), "System firmware progress: PCI resource configuration");
         assert_eq!(p.entity_name(), "BIOS");
+        let mut off = p.clone();
+        (off.event_sensor_type, off.event_offset) = (0x22, 5);
+        assert_eq!(off.description(), "System power state: S5/G2 soft off");
         assert!(EventRecord::from_bytes(&[0; 20]).is_err());
         assert!(EventRecord::from_base64("%%").is_err());
     }
