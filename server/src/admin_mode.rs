@@ -222,6 +222,15 @@ impl AppState {
             code: code.to_string(),
             message,
         };
+        if action.boot_target().is_some() {
+            return refused(
+                "not_in_admin_mode",
+                format!(
+                    "{} is not offered in admin mode: admin mode changes power only, it sets no boot options",
+                    action.label()
+                ),
+            );
+        }
         let (device, sealer) = match self.admin_device(user, id).await {
             Ok(x) => x,
             Err(e) => return refused("not_allowed", e),

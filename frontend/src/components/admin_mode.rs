@@ -67,7 +67,8 @@ pub fn AdminModePanel(id: i64) -> impl IntoView {
                                         let v = event_target_value(&ev);
                                         if let Some(a) = PowerAction::ALL.into_iter().find(|a| a.id() == v) { action.set(a); }
                                     }>
-                                        {PowerAction::ALL.into_iter().map(|a| view! { <option value=a.id()>{a.label()}</option> }).collect_view()}
+                                        {PowerAction::ALL.into_iter().filter(|a| a.boot_target().is_none())
+                                            .map(|a| view! { <option value=a.id()>{a.label()}</option> }).collect_view()}
                                     </select>
                                     <button type="button" id="admin-run" on:click=move |_| confirming.set(true)>"Run in admin mode…"</button>
                                 </div>
