@@ -48,6 +48,14 @@ pub async fn bulk_power(ids: Vec<i64>, action: PowerAction) -> Result<BulkReport
     portal.bulk_power(parts, ids, action).await.map_err(ServerFnError::new)
 }
 
+/// Adds (or updates, by FQDN) one device in the registry (registry administrators only).
+#[server(prefix = "/api", endpoint = "add-device", input = Json)]
+pub async fn add_device(device: shared::NewDeviceForm) -> Result<String, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.add_device(parts, device).await.map_err(ServerFnError::new)
+}
+
 /// Registers the devices found in the Active Directory OU (registry administrators only).
 #[server(prefix = "/api", endpoint = "discover-devices")]
 pub async fn discover_devices() -> Result<DiscoveryView, ServerFnError> {
@@ -172,6 +180,12 @@ pub mod ssr {
         ) -> BoxFuture<'_, Result<BulkReport, String>>;
         /// Registers the devices found in the AD OU (administrators only).
         fn discover_devices(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<DiscoveryView, String>>;
+        /// Adds or updates one device (administrators only).
+        fn add_device(
+            &self,
+            parts: http::request::Parts,
+            device: shared::NewDeviceForm,
+        ) -> BoxFuture<'_, Result<String, String>>;
         /// Admin mode on a device, for the user.
         fn admin_mode(&self, parts: http::request::Parts, id: i64) -> BoxFuture<'_, Result<AdminModeView, String>>;
         /// Stores a device's Digest admin account (administrators only).

@@ -53,6 +53,20 @@ impl Portal for AppState {
         })
     }
 
+    fn add_device(
+        &self,
+        parts: http::request::Parts,
+        device: shared::NewDeviceForm,
+    ) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            if !self.is_admin(&user).await {
+                return Err(self.not_admin());
+            }
+            self.add_device(&user.principal, &device).await
+        })
+    }
+
     fn discover_devices(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<DiscoveryView, String>> {
         Box::pin(async move {
             let user = user_of(&parts).await?;

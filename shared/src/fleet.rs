@@ -231,6 +231,23 @@ pub struct FleetPage {
     pub discovery_configured: bool,
 }
 
+/// A device typed into the "Add a device" form (validated on the server).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewDeviceForm {
+    /// FQDN, as in the device's SPNs.
+    pub fqdn: String,
+    /// Address to connect to (empty: the FQDN).
+    pub address: String,
+    /// WS-Management port (empty: 16992, or 16993 with TLS).
+    pub port: String,
+    /// TLS on.
+    pub tls: bool,
+    /// Site.
+    pub site: String,
+    /// Tags, comma-separated.
+    pub tags: String,
+}
+
 /// What discovering devices from the Active Directory OU found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiscoveryView {

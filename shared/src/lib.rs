@@ -16,7 +16,7 @@ pub use details::{DeviceDetails, Part};
 pub use devices::{BootTarget, DeviceOutcome, DeviceRow, PowerAction, PowerView};
 pub use fleet::{
     BulkReport, BulkResult, DiscoveryView, FleetPage, FleetQuery, FleetRow, Health, HealthCounts, MAX_BULK,
-    MAX_PAGE_SIZE, RefreshProgress, SortKey,
+    MAX_PAGE_SIZE, NewDeviceForm, RefreshProgress, SortKey,
 };
 pub use me::{AdGroup, DelegationView, KerberosView, Me, SignInMethod};
 

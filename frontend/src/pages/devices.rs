@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use shared::{BulkReport, DeviceOutcome, FleetPage, FleetQuery, Health, PowerAction, RefreshProgress, SortKey};
 
-use crate::api::{BulkPower, DiscoverDevices, FleetRefresh, fleet_list};
+use crate::api::{AddDevice, BulkPower, DiscoverDevices, FleetRefresh, fleet_list};
 use crate::components::topbar::Nav;
 
 /// `/devices`.
@@ -38,9 +38,10 @@ pub fn DevicesPage() -> impl IntoView {
     let page = Resource::new(move || (query.get(), tick.get()), |(q, _)| fleet_list(q));
     let refresh = ServerAction::<FleetRefresh>::new();
     let discover = ServerAction::<DiscoverDevices>::new();
-    // New devices appear in the list as soon as discovery returns.
+    let add = ServerAction::<AddDevice>::new();
+    // New devices appear in the list as soon as discovery or the form returns.
     Effect::new(move |_| {
-        if discover.version().get() > 0 {
+        if discover.version().get() + add.version().get() > 0 {
             tick.update(|t| *t += 1);
         }
     });
@@ -102,13 +103,16 @@ pub fn DevicesPage() -> impl IntoView {
                 </button>
             </div>
             <Transition fallback=|| ()>
-                {move || page.get().and_then(Result::ok).filter(|p| p.can_manage && p.discovery_configured).map(|_| view! {
-                    <p class="admin-tools">
-                        <button type="button" id="discover" class="secondary" disabled=move || discover.pending().get()
-                            on:click=move |_| { discover.dispatch(DiscoverDevices {}); }>
-                            "Discover devices in Active Directory"
-                        </button>
-                    </p>
+                {move || page.get().and_then(Result::ok).filter(|p| p.can_manage).map(|p| view! {
+                    <div class="admin-tools">
+                        {p.discovery_configured.then(|| view! {
+                            <button type="button" id="discover" class="secondary" disabled=move || discover.pending().get()
+                                on:click=move |_| { discover.dispatch(DiscoverDevices {}); }>
+                                "Discover devices in Active Directory"
+                            </button>
+                        })}
+                        <AddDeviceForm add=add/>
+                    </div>
                 })}
             </Transition>
             {move || discover.value().get().map(|r| match r {
@@ -225,6 +229,42 @@ pub fn DevicesPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// "Add a device": the registry's fields, checked on the server (the reason names the field).
+#[component]
+fn AddDeviceForm(add: ServerAction<AddDevice>) -> impl IntoView {
+    let form = RwSignal::new(shared::NewDeviceForm::default());
+    let field = move |label: &'static str,
+                      id: &'static str,
+                      hint: &'static str,
+                      get: fn(&shared::NewDeviceForm) -> String,
+                      set: fn(&mut shared::NewDeviceForm, String)| {
+        view! {
+            <label for=id>{label}</label>
+            <input id=id placeholder=hint autocomplete="off" prop:value=move || form.with(get)
+                on:input=move |ev| { let v = event_target_value(&ev); form.update(|f| set(f, v)); }/>
+        }
+    };
+    view! {
+        <details class="add-device" id="add-device">
+            <summary>"Add a device"</summary>
+            <form class="inline" on:submit=move |ev| { ev.prevent_default(); add.dispatch(AddDevice { device: form.get_untracked() }); }>
+                {field("FQDN", "new-fqdn", "amt9.example.com", |f| f.fqdn.clone(), |f, v| f.fqdn = v)}
+                {field("Address", "new-address", "same as the FQDN", |f| f.address.clone(), |f, v| f.address = v)}
+                {field("Port", "new-port", "16992", |f| f.port.clone(), |f, v| f.port = v)}
+                <label><input type="checkbox" id="new-tls" prop:checked=move || form.with(|f| f.tls)
+                    on:change=move |ev| { let on = event_target_checked(&ev); form.update(|f| f.tls = on); }/>" TLS"</label>
+                {field("Site", "new-site", "", |f| f.site.clone(), |f, v| f.site = v)}
+                {field("Tags", "new-tags", "desk, floor2", |f| f.tags.clone(), |f, v| f.tags = v)}
+                <button type="submit" id="new-submit" disabled=move || add.pending().get()>"Add"</button>
+            </form>
+            {move || add.value().get().map(|r| match r {
+                Ok(m) => view! { <p class="ok" id="add-outcome">{m}</p> }.into_any(),
+                Err(e) => view! { <p class="bad" id="add-outcome" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </details>
     }
 }
 

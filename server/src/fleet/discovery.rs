@@ -1,4 +1,5 @@
-//! Discovering devices from Active Directory: the computer objects in the configured OU
+//! Adding devices to the registry from the portal: one by one (the "Add a device" form), or
+//! discovering them from Active Directory: the computer objects in the configured OU
 //! (`PORTAL_DEVICE_OU`) that carry AMT SPNs become registered devices. Known devices are never
 //! changed by discovery; objects that cannot be devices are listed with the reason.
 
@@ -7,6 +8,36 @@ use shared::DiscoveryView;
 use crate::AppState;
 
 impl AppState {
+    /// Adds (or updates, by FQDN) one device typed by `who`; audited. Bad fields are refused
+    /// with the field named, and nothing is stored.
+    pub async fn add_device(&self, who: &str, f: &shared::NewDeviceForm) -> Result<String, String> {
+        let d = crate::registry::NewDevice::parse(
+            &f.fqdn,
+            &f.address,
+            &f.port,
+            if f.tls { "yes" } else { "no" },
+            &f.site,
+            &f.tags,
+        )?;
+        let new = crate::registry::upsert(&self.pool, &d, "manual")
+            .await
+            .map_err(|e| format!("the device registry could not be written: {e}"))?;
+        let _ = self.fleet.reload(&self.pool).await;
+        let what = if new { "add device" } else { "update device" };
+        let detail = format!("{}:{}{}", d.address, d.wsman_port, if d.tls { " TLS" } else { "" });
+        crate::audit::record(&self.pool, Some(who), what, Some(&d.fqdn), "ok", Some(&detail)).await;
+        if let Ok(all) = self.fleet.devices(&self.pool).await
+            && let Some(dev) = all.iter().find(|x| x.fqdn == d.fqdn)
+        {
+            self.recheck(vec![dev.id]);
+        }
+        Ok(format!(
+            "{} {} ({detail}); its state appears in the list in a moment.",
+            d.fqdn,
+            if new { "added" } else { "updated" }
+        ))
+    }
+
     /// Searches the OU and registers new devices; `who` is audited ("cli" from the command line).
     pub async fn discover_devices(&self, who: &str) -> Result<DiscoveryView, String> {
         let ou = self.config.device_ou.clone().ok_or(
