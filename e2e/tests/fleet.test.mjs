@@ -84,3 +84,29 @@ test('power_fleet: alice powers off a selection; each device reports its own res
     await page.waitForFunction(() => document.querySelector('#row-amt1')?.dataset.health === 'off', null, { timeout: 15000 });
   } finally { await ctx.close(); }
 });
+
+test('add_device: alice adds a device by hand (a bad name is refused with the reason); bob cannot add devices', async () => {
+  const { ctx, page } = await openFleet('alice');
+  try {
+    await page.click('#add-device summary');
+    await page.fill('#new-fqdn', 'not a name');
+    await page.click('#new-submit');
+    await page.waitForSelector('#add-outcome');
+    assert.match(await page.textContent('#add-outcome'), /is not a fully qualified DNS name/);
+    assert.equal(await page.$('#row-not'), null, 'nothing was stored');
+
+    await page.fill('#new-fqdn', 'amt6.example.test');
+    await page.fill('#new-address', '127.1.0.6');
+    await page.fill('#new-site', 'Lyon');
+    await page.click('#new-submit');
+    await page.waitForFunction(() => /amt6\.example\.test added/.test(document.querySelector('#add-outcome')?.textContent || ''));
+    await page.waitForSelector('#row-amt6');
+    // Nothing listens on amt6 in this fleet: its check says so on its row.
+    await page.waitForFunction(() => document.querySelector('#row-amt6')?.dataset.health === 'unreachable', null, { timeout: 15000 });
+    assert.match(await page.textContent('#row-amt6 td.problem'), /refused the connection on port 16992/);
+  } finally { await ctx.close(); }
+  const bob = await openFleet('bob');
+  try {
+    assert.equal(await bob.page.$('#add-device'), null, 'bob is not a registry administrator');
+  } finally { await bob.ctx.close(); }
+});
