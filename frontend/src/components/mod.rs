@@ -4,4 +4,5 @@ pub mod admin_mode;
 pub mod console_terminal;
 pub mod groups;
 pub mod kerberos;
+pub mod power;
 pub mod topbar;

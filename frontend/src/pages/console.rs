@@ -12,6 +12,7 @@ use shared::{DeviceOutcome, PowerAction};
 
 use crate::api::{RunPowerAction, device_power};
 use crate::components::console_terminal::ConsoleTerminal;
+use crate::components::power::PowerButtons;
 use crate::components::topbar::Nav;
 
 /// The page's path for a device (what links use).
@@ -61,27 +62,7 @@ fn ConsolePower(id: i64) -> impl IntoView {
                                 <span class="power-dot" class:on=p.on aria-hidden="true"></span>
                                 <span id="power-state">{p.state.clone()}</span>
                             </p>
-                            <div class="actions">
-                                {p.available.clone().into_iter().map(|a| view! {
-                                    <button type="button" id=format!("action-{}", a.id())
-                                        on:click=move |_| if a.is_disruptive() { pending.set(Some(a)) } else { act.dispatch(RunPowerAction { id, action: a }); }>
-                                        {a.label()}
-                                    </button>
-                                }).collect_view()}
-                            </div>
-                            {move || pending.get().map(|a| {
-                                let fqdn = fqdn.clone();
-                                view! {
-                                    <div class="confirm" role="alertdialog" aria-labelledby="confirm-text">
-                                        <p id="confirm-text">{format!("{} {}? A running operating system is interrupted.", a.label(), fqdn)}</p>
-                                        <button type="button" id="confirm" autofocus
-                                            on:click=move |_| { pending.set(None); act.dispatch(RunPowerAction { id, action: a }); }>
-                                            {format!("Yes, {}", a.label().to_lowercase())}
-                                        </button>
-                                        <button type="button" id="cancel" on:click=move |_| pending.set(None)>"Cancel"</button>
-                                    </div>
-                                }
-                            })}
+                            <PowerButtons id=id fqdn=fqdn available=p.available.clone() act=act pending=pending/>
                         }.into_any()
                     }
                     Ok(DeviceOutcome::Refused { code, message }) => view! {

@@ -14,6 +14,7 @@ use shared::{DeviceOutcome, PowerAction};
 
 use crate::api::{RunPowerAction, SyncDeviceClock, device_details};
 use crate::components::admin_mode::AdminModePanel;
+use crate::components::power::PowerButtons;
 use crate::components::topbar::Nav;
 
 /// `2026-12-05T15:30:12Z` as `2026-12-05 15:30:12 UTC`.
@@ -146,28 +147,8 @@ fn power_view(
                     <span class="power-dot" class:on=p.on aria-hidden="true"></span>
                     <span id="power-state">{p.state.clone()}</span>
                 </p>
-                <div class="actions">
-                    {p.available.clone().into_iter().map(|a| view! {
-                        <button type="button" id=format!("action-{}", a.id())
-                            on:click=move |_| if a.is_disruptive() { pending.set(Some(a)) } else { act.dispatch(RunPowerAction { id, action: a }); }>
-                            {a.label()}
-                        </button>
-                    }).collect_view()}
-                </div>
+                <PowerButtons id=id fqdn=fqdn available=p.available.clone() act=act pending=pending/>
                 <p class="muted">"Actions the device does not offer in its current state are not shown."</p>
-                {move || pending.get().map(|a| {
-                    let fqdn = fqdn.clone();
-                    view! {
-                        <div class="confirm" role="alertdialog" aria-labelledby="confirm-text">
-                            <p id="confirm-text">{format!("{} {}? A running operating system is interrupted.", a.label(), fqdn)}</p>
-                            <button type="button" id="confirm" autofocus
-                                on:click=move |_| { pending.set(None); act.dispatch(RunPowerAction { id, action: a }); }>
-                                {format!("Yes, {}", a.label().to_lowercase())}
-                            </button>
-                            <button type="button" id="cancel" on:click=move |_| pending.set(None)>"Cancel"</button>
-                        </div>
-                    }
-                })}
             }
             .into_any()
         }
