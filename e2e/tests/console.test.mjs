@@ -96,3 +96,20 @@ test('use_console: a dropped device connection ends the session with a message, 
     await waitScreen(page, /amt1 login:/);
   } finally { await ctx.close(); }
 });
+
+test('use_console: with the redirection listener off, alice is told so and turns the console on from the page', async () => {
+  const r = await fetch(`${fleet.control}/devices/2/state`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ redirection: { listener_enabled: false } }),
+  });
+  assert.ok(r.ok, `patch: HTTP ${r.status}`);
+  const { ctx, page } = await openConsole('alice', 2);
+  try {
+    await page.waitForSelector('#console-status[data-code="listener_off"]', { timeout: 15000 });
+    await page.click('#enable-console');
+    await page.waitForSelector('#enable-outcome');
+    assert.match(await page.textContent('#enable-outcome'), /amt2\.example\.test: turned on the redirection listener/);
+    await page.waitForSelector('#console-status[data-phase="open"]', { timeout: 15000 });
+    await waitScreen(page, /amt2 login:/);
+  } finally { await ctx.close(); }
+});

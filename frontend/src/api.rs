@@ -48,6 +48,14 @@ pub async fn bulk_power(ids: Vec<i64>, action: PowerAction) -> Result<BulkReport
     portal.bulk_power(parts, ids, action).await.map_err(ServerFnError::new)
 }
 
+/// Turns on a device's redirection listener and Serial-over-LAN, as the signed-in user.
+#[server(prefix = "/api", endpoint = "enable-console")]
+pub async fn enable_console(id: i64) -> Result<DeviceOutcome<String>, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.enable_console(parts, id).await.map_err(ServerFnError::new)
+}
+
 /// Adds (or updates, by FQDN) one device in the registry (registry administrators only).
 #[server(prefix = "/api", endpoint = "add-device", input = Json)]
 pub async fn add_device(device: shared::NewDeviceForm) -> Result<String, ServerFnError> {
@@ -180,6 +188,12 @@ pub mod ssr {
         ) -> BoxFuture<'_, Result<BulkReport, String>>;
         /// Registers the devices found in the AD OU (administrators only).
         fn discover_devices(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<DiscoveryView, String>>;
+        /// Turns on a device's listener and SOL, as the user.
+        fn enable_console(
+            &self,
+            parts: http::request::Parts,
+            id: i64,
+        ) -> BoxFuture<'_, Result<DeviceOutcome<String>, String>>;
         /// Adds or updates one device (administrators only).
         fn add_device(
             &self,

@@ -15,6 +15,7 @@
 //! - [`fleet`]: every device's last known status in memory, background checks, list queries.
 //! - [`device_clients`]: device clients kept between clicks, per user credential and device.
 //! - [`routes`]: protocol routes beside the pages (the serial console's WebSocket).
+//! - [`console_setup`]: turning a device's console (redirection listener, SOL) on, as the user.
 //! - [`device_page`]: the device page's reads (inventory, logs, clock) and its clock and boot actions.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
@@ -24,6 +25,7 @@ pub mod audit;
 pub mod audit_view;
 pub mod auth;
 pub mod config;
+pub mod console_setup;
 pub mod credentials;
 pub mod db;
 pub mod device_access;

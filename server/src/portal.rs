@@ -53,6 +53,17 @@ impl Portal for AppState {
         })
     }
 
+    fn enable_console(
+        &self,
+        parts: http::request::Parts,
+        id: i64,
+    ) -> BoxFuture<'_, Result<DeviceOutcome<String>, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            Ok(AppState::enable_console(self, &user, id).await)
+        })
+    }
+
     fn add_device(
         &self,
         parts: http::request::Parts,

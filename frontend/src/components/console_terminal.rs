@@ -11,7 +11,9 @@
 use leptos::ev::{ClipboardEvent, KeyboardEvent};
 use leptos::html;
 use leptos::prelude::*;
+use shared::DeviceOutcome;
 
+use crate::api::EnableConsole;
 use crate::terminal::keys::{EscTracker, Mods, SpecialKey, encode_key, paste_bytes};
 use crate::terminal::link::{AfterClose, Phase, Status, after_close, close_message};
 use crate::terminal::render::{Run, row_runs};
@@ -279,6 +281,14 @@ pub fn ConsoleTerminal(device: i64) -> impl IntoView {
         })
     };
 
+    // "Turn the console on" when the device's listener or SOL is off; reconnect once it is on.
+    let enable = ServerAction::<EnableConsole>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(DeviceOutcome::Ok(_))) = enable.value().get() {
+            console.reconnect();
+        }
+    });
+
     view! {
         <div class="console" id="console" data-device=device>
             <p class="console-status" id="console-status" role="status" aria-live="polite"
@@ -290,6 +300,19 @@ pub fn ConsoleTerminal(device: i64) -> impl IntoView {
                     {move || if phase() == Phase::Open { "Reconnect" } else { "Reconnect now" }}
                 </button>
             </p>
+            {move || console.status.with(|s| matches!(s.code.as_deref(), Some("listener_off" | "sol_disabled"))).then(|| view! {
+                <p class="console-enable">
+                    <button type="button" id="enable-console" disabled=move || enable.pending().get()
+                        on:click=move |_| { enable.dispatch(EnableConsole { id: device }); }>
+                        "Turn the console on (needs the Redirection realm)"
+                    </button>
+                </p>
+            })}
+            {move || enable.value().get().map(|r| match r {
+                Ok(DeviceOutcome::Ok(m)) => view! { <p class="ok" id="enable-outcome">{m}</p> }.into_any(),
+                Ok(DeviceOutcome::Refused { code, message }) => view! { <p class="bad" id="enable-outcome" data-code=code>{message}</p> }.into_any(),
+                Err(e) => view! { <p class="bad" id="enable-outcome">{e.to_string()}</p> }.into_any(),
+            })}
             {move || console.notice.get().map(|n| view! {
                 <p class="console-notice" id="console-notice" role="alert">
                     {n}
