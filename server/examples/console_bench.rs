@@ -32,6 +32,8 @@
 //!    the host prints the echoed line, the output and a prompt (about 430 bytes). The portal
 //!    side's CPU (from /proc/self/stat) and RSS (VmRSS) are sampled over SECONDS (default 30)
 //!    once every console streams, with the bytes it relayed to the browsers.
+//!    `CONSOLE_BENCH_WS_BUFFER=<bytes>` shrinks the WebSocket buffers (a what-if, not the
+//!    portal as built).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -66,6 +68,9 @@ const FLEET_FIRST: u32 = 2 * 256 + 1;
 /// Set in the child that runs the streaming fleet and the browsers (the portal's address).
 const CHILD: &str = "CONSOLE_BENCH_STREAM_CHILD";
 const ROUNDS: usize = 10;
+/// When set (bytes), the streaming benchmark's WebSocket read and write buffers take this size
+/// instead of axum's default 128 KiB each, to see what the buffers cost.
+const WS_BUFFER: &str = "CONSOLE_BENCH_WS_BUFFER";
 /// Characters `echo`ed per command in the streaming benchmark (the host's line holds 256).
 const ECHO_CHARS: usize = 200;
 
@@ -236,7 +241,12 @@ async fn sol_until(reader: &mut SolReader, want: &[u8]) -> Result<(), String> {
             Ok(Ok(Some(_))) => {}
             Ok(Ok(None)) => return Err("the device ended the session".into()),
             Ok(Err(e)) => return Err(format!("direct session: {e}")),
-            Err(_) => return Err(format!("no {:?} from the device after 20 s", String::from_utf8_lossy(want))),
+            Err(_) => {
+                return Err(format!(
+                    "no {:?} from the device after 20 s",
+                    String::from_utf8_lossy(want)
+                ));
+            }
         }
     }
     Ok(())
@@ -372,7 +382,9 @@ async fn latency_in(lab: &Lab, n: usize, dir: &FsPath) -> Result<(), String> {
     // Warm-up, then the rounds; an even count per round keeps each line short.
     for i in 0..40 {
         let (k, echo) = keystroke(i);
-        ws.send(Message::Binary(k.to_vec().into())).await.map_err(|e| e.to_string())?;
+        ws.send(Message::Binary(k.to_vec().into()))
+            .await
+            .map_err(|e| e.to_string())?;
         ws_until(&mut ws, echo).await?;
         writer.send_keys(k).await.map_err(|e| e.to_string())?;
         sol_until(&mut reader, echo).await?;
@@ -381,7 +393,9 @@ async fn latency_in(lab: &Lab, n: usize, dir: &FsPath) -> Result<(), String> {
         for i in 0..per_round {
             let (k, echo) = keystroke(i);
             let t = Instant::now();
-            ws.send(Message::Binary(k.to_vec().into())).await.map_err(|e| e.to_string())?;
+            ws.send(Message::Binary(k.to_vec().into()))
+                .await
+                .map_err(|e| e.to_string())?;
             ws_until(&mut ws, echo).await?;
             portal.push(t.elapsed());
         }
@@ -415,7 +429,10 @@ async fn latency_in(lab: &Lab, n: usize, dir: &FsPath) -> Result<(), String> {
     println!("uptime at end: {}", uptime());
     let _ = ws.close(None).await;
     let _ = writer.end().await;
-    let _ = tokio::time::timeout(Duration::from_secs(2), async { while let Ok(Some(_)) = reader.next().await {} }).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Ok(Some(_)) = reader.next().await {}
+    })
+    .await;
     fleet.shutdown().await;
     Ok(())
 }
@@ -436,6 +453,11 @@ struct Side {
 
 /// `GET /console/{n}`: the portal's console socket after its checks, with Digest to device n.
 async fn bench_console(State(side): State<Side>, Path(n): Path<u32>, ws: WebSocketUpgrade) -> Response {
+    // What-if knob (not the portal as built): smaller WebSocket buffers than axum's 128 KiB.
+    let ws = match std::env::var(WS_BUFFER).ok().and_then(|v| v.parse().ok()) {
+        Some(size) => ws.read_buffer_size(size).write_buffer_size(size),
+        None => ws,
+    };
     ws.on_upgrade(move |socket: WebSocket| async move {
         let (sink, stream) = socket.split();
         let relayed = side.relayed.clone();
@@ -539,7 +561,12 @@ async fn stream(sessions: u32, secs: u64, interval_ms: u64) -> Result<(), String
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut child = tokio::process::Command::new(exe)
         .env(CHILD, addr.to_string())
-        .args(["stream", &sessions.to_string(), &secs.to_string(), &interval_ms.to_string()])
+        .args([
+            "stream",
+            &sessions.to_string(),
+            &secs.to_string(),
+            &interval_ms.to_string(),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -592,7 +619,9 @@ async fn stream(sessions: u32, secs: u64, interval_ms: u64) -> Result<(), String
         (cpu1 - cpu0) / dt * 100.0,
         cpu1 - cpu0
     );
-    println!("  portal side RSS: {rss_idle:.1} MiB before any console, {mean_rss:.1} MiB mean / {max_rss:.1} MiB max while streaming");
+    println!(
+        "  portal side RSS: {rss_idle:.1} MiB before any console, {mean_rss:.1} MiB mean / {max_rss:.1} MiB max while streaming"
+    );
     println!(
         "  relayed to the browsers: {:.2} MB/s ({:.1} KB/s per console)",
         (bytes1 - bytes0) as f64 / dt / 1e6,
@@ -673,7 +702,10 @@ async fn stream_child(portal: String, sessions: u32, interval_ms: u64) -> Result
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if w.send(Message::Binary(command.as_bytes().to_vec().into())).await.is_err() {
+                if w.send(Message::Binary(command.as_bytes().to_vec().into()))
+                    .await
+                    .is_err()
+                {
                     break;
                 }
             }
