@@ -19,7 +19,7 @@ after(() => { portal?.stop(); fleet?.stop(); });
 const rules = 'MAP portal.example.test 127.0.0.1';
 const screenText = (page) => page.$eval('#screen', (el) => el.innerText);
 const waitScreen = (page, re, timeout = 15000) =>
-  page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#screen')?.innerText || ''), re.source, { timeout });
+  page.waitForFunction(([src, flags]) => new RegExp(src, flags).test(document.querySelector('#screen')?.innerText || ''), [re.source, re.flags], { timeout });
 
 async function openConsole(user, n, { viaDevicePage = false } = {}) {
   const ctx = await launch({ sso: { ccache: kinit(user), delegate: true }, hostRules: rules });
@@ -44,7 +44,7 @@ test('use_console: alice types at amt1\'s login prompt, resets it into BIOS setu
     await waitScreen(page, /alice@amt1:~\$/);
     await page.keyboard.type('echo hello from the portal');
     await page.keyboard.press('Enter');
-    await waitScreen(page, /^hello from the portal$/m);
+    await waitScreen(page, /^hello from the portal\s*$/m);
 
     await page.click('#action-bios-reset');
     assert.match(await page.textContent('#confirm-text'), /Reset to BIOS setup amt1\.example\.test\?/);
