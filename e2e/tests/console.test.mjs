@@ -91,9 +91,10 @@ test('use_console: a dropped device connection ends the session with a message, 
     assert.equal((await r.json()).was_open, true);
     await page.waitForSelector('#console-notice', { timeout: 15000 });
     assert.match(await page.textContent('#console-notice'), /amt1\.example\.test|connection|ended|lost/i);
-    // A drop is worth a new attempt: the page reconnects by itself and the console is open again.
+    // A drop is worth a new attempt: the page reconnects by itself and the console is open again
+    // (what the host then shows depends on where the first test left amt1, so it is not checked).
     await page.waitForSelector('#console-status[data-phase="open"]', { timeout: 20000 });
-    await waitScreen(page, /amt1 login:/);
+    assert.equal((await fleet.device(1)).sol_connected, true, 'the device has a SOL session again');
   } finally { await ctx.close(); }
 });
 
