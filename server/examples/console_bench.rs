@@ -32,8 +32,8 @@
 //!    the host prints the echoed line, the output and a prompt (about 430 bytes). The portal
 //!    side's CPU (from /proc/self/stat) and RSS (VmRSS) are sampled over SECONDS (default 30)
 //!    once every console streams, with the bytes it relayed to the browsers.
-//!    `CONSOLE_BENCH_WS_BUFFER=<bytes>` shrinks the WebSocket buffers (a what-if, not the
-//!    portal as built).
+//!    The WebSocket buffers are the portal's (`routes::console::WS_BUFFER`);
+//!    `CONSOLE_BENCH_WS_BUFFER=<bytes>` sets others (131072 is axum's default).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -453,11 +453,12 @@ struct Side {
 
 /// `GET /console/{n}`: the portal's console socket after its checks, with Digest to device n.
 async fn bench_console(State(side): State<Side>, Path(n): Path<u32>, ws: WebSocketUpgrade) -> Response {
-    // What-if knob (not the portal as built): smaller WebSocket buffers than axum's 128 KiB.
-    let ws = match std::env::var(WS_BUFFER).ok().and_then(|v| v.parse().ok()) {
-        Some(size) => ws.read_buffer_size(size).write_buffer_size(size),
-        None => ws,
-    };
+    // The portal's buffer sizes, unless a what-if asks for others.
+    let size = std::env::var(WS_BUFFER)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(server::routes::console::WS_BUFFER);
+    let ws = ws.read_buffer_size(size).write_buffer_size(size);
     ws.on_upgrade(move |socket: WebSocket| async move {
         let (sink, stream) = socket.split();
         let relayed = side.relayed.clone();

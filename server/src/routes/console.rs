@@ -369,6 +369,14 @@ where
     .await;
 }
 
+/// WebSocket read and write buffers of one console (axum's default is 128 KiB each). Console
+/// traffic is keystrokes one way and serial output at serial speeds the other: 8 KiB holds it,
+/// and 500 consoles then take about 21 MiB instead of 81 MiB (docs/BENCHMARKS.md).
+pub const WS_BUFFER: usize = 8 * 1024;
+
+/// Largest message the browser may send (a paste): anything larger closes the socket.
+pub const MAX_BROWSER_MESSAGE: usize = 1024 * 1024;
+
 /// The WebSocket handler.
 pub async fn console(
     State(state): State<AppState>,
@@ -390,6 +398,10 @@ pub async fn console(
         return (StatusCode::UNAUTHORIZED, "Sign in to the portal first.").into_response();
     };
     let session_id = session.id().map(|i| i.to_string());
+    let ws = ws
+        .read_buffer_size(WS_BUFFER)
+        .write_buffer_size(WS_BUFFER)
+        .max_message_size(MAX_BROWSER_MESSAGE);
     ws.on_upgrade(move |socket: WebSocket| async move {
         let (sink, stream) = socket.split();
         let tx = Box::pin(sink.with(|f: Frame| async move {
