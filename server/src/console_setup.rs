@@ -59,19 +59,7 @@ impl AppState {
                 .await;
                 DeviceOutcome::Ok(message)
             }
-            Err(e) => {
-                let r = self.explain(&device, user, e, "Redirection").await;
-                crate::audit::record(
-                    &self.pool,
-                    Some(&user.principal),
-                    what,
-                    Some(&device.fqdn),
-                    "refused",
-                    Some(&r.message),
-                )
-                .await;
-                r.into()
-            }
+            Err(e) => self.refuse_audited(&device, user, e, "Redirection", what).await.into(),
         }
     }
 }

@@ -174,6 +174,29 @@ impl AppState {
         }
     }
 
+    /// Explains a failed action (see [`AppState::explain`]) and writes it to the portal's audit
+    /// log as refused, under `what`: one place for every action's refusal.
+    pub(crate) async fn refuse_audited(
+        &self,
+        device: &Device,
+        user: &SessionUser,
+        e: ClientError,
+        realm: &str,
+        what: &str,
+    ) -> Refusal {
+        let r = self.explain(device, user, e, realm).await;
+        crate::audit::record(
+            &self.pool,
+            Some(&user.principal),
+            what,
+            Some(&device.fqdn),
+            "refused",
+            Some(&r.message),
+        )
+        .await;
+        r
+    }
+
     /// Explains a device error for the user; `realm` is what the action needed.
     pub(crate) async fn explain(&self, device: &Device, user: &SessionUser, e: ClientError, realm: &str) -> Refusal {
         let name = &device.fqdn;
@@ -340,19 +363,10 @@ impl AppState {
                 tracing::info!(user.principal = %user.principal, device.fqdn = %device.fqdn, action = action.id(), "power action done");
                 DeviceOutcome::Ok(format!("{}: {} done.", device.fqdn, action.label()))
             }
-            Err(e) => {
-                let r = self.explain(&device, user, e, "Remote Control").await;
-                crate::audit::record(
-                    &self.pool,
-                    Some(&user.principal),
-                    &what,
-                    Some(&device.fqdn),
-                    "refused",
-                    Some(&r.message),
-                )
-                .await;
-                r.into()
-            }
+            Err(e) => self
+                .refuse_audited(&device, user, e, "Remote Control", &what)
+                .await
+                .into(),
         }
     }
 }

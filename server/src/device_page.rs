@@ -518,19 +518,10 @@ impl AppState {
                     describe_offset(offset)
                 ))
             }
-            Err(e) => {
-                let r = self.explain(&device, user, e, realms::NETWORK_TIME).await;
-                crate::audit::record(
-                    &self.pool,
-                    Some(&user.principal),
-                    what,
-                    Some(&device.fqdn),
-                    "refused",
-                    Some(&r.message),
-                )
-                .await;
-                r.into()
-            }
+            Err(e) => self
+                .refuse_audited(&device, user, e, realms::NETWORK_TIME, what)
+                .await
+                .into(),
         }
     }
 }
