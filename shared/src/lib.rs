@@ -8,6 +8,7 @@ pub mod details;
 pub mod devices;
 pub mod fleet;
 pub mod me;
+pub mod profiles;
 
 pub use admin_mode::AdminModeView;
 pub use audit::{AuditFilter, AuditPage, AuditRow};
