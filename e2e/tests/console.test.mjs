@@ -114,3 +114,40 @@ test('use_console: with the redirection listener off, alice is told so and turns
     await waitScreen(page, /amt2 login:/);
   } finally { await ctx.close(); }
 });
+
+test('console_transcripts: alice keeps transcripts for amt2; her session is listed and its text shows what the console showed', async () => {
+  const ctx = await launch({ sso: { ccache: kinit('alice'), delegate: true }, hostRules: rules });
+  const page = await ctx.newPage();
+  try {
+    await page.goto(`${portal.url}/devices/2`);
+    await page.waitForSelector('#transcript-toggle', { timeout: 15000 });
+    assert.equal(await page.getAttribute('#transcript-policy', 'data-keep'), 'false');
+    await page.click('#transcript-toggle');
+    await page.waitForSelector('#transcript-policy[data-keep="true"]', { timeout: 15000 });
+
+    await page.goto(`${portal.url}/devices/2/terminal`);
+    await page.waitForSelector('#console-status[data-phase="open"]', { timeout: 15000 });
+    assert.match(await page.textContent('#console-status'), /keeps a transcript/, 'the user is told the console is recorded');
+    await waitScreen(page, /amt2 login:/);
+    await page.click('#screen');
+    await page.keyboard.type('alice');
+    await page.keyboard.press('Enter');
+    await waitScreen(page, /alice@amt2:~\$/);
+
+    // Leaving the page closes the console; the transcript is then complete and listed.
+    await page.goto(`${portal.url}/devices/2`);
+    let ended = '';
+    for (let i = 0; i < 20 && !/closed by the user/.test(ended); i++) {
+      if (i) { await page.waitForTimeout(250); await page.reload(); }
+      await page.waitForSelector('#transcript-list tbody tr', { timeout: 15000 });
+      ended = await page.textContent('#transcript-list tbody tr');
+    }
+    assert.match(ended, /alice@EXAMPLE\.TEST/);
+    assert.match(ended, /closed by the user/);
+    const href = await page.$eval('#transcript-list tbody tr a', (a) => a.href);
+    const text = await page.evaluate(async (u) => (await fetch(u)).text(), href);
+    assert.match(text, /amt2 login: alice/);
+    assert.match(text, /alice@amt2:~\$/);
+    assert.ok(!text.includes('\u001b'), 'the text download has no escape sequences');
+  } finally { await ctx.close(); }
+});

@@ -72,6 +72,25 @@ pub async fn discover_devices() -> Result<DiscoveryView, ServerFnError> {
     portal.discover_devices(parts).await.map_err(ServerFnError::new)
 }
 
+/// The console transcripts of a device: its policy, and the transcripts for auditors.
+#[server(prefix = "/api", endpoint = "transcripts")]
+pub async fn console_transcripts(id: i64) -> Result<shared::console::TranscriptsView, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.transcripts(parts, id).await.map_err(ServerFnError::new)
+}
+
+/// Keeps (or stops keeping) transcripts of a device's console sessions (registry administrators).
+#[server(prefix = "/api", endpoint = "transcript-policy")]
+pub async fn set_transcript_policy(id: i64, keep: bool) -> Result<String, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal
+        .set_transcript_policy(parts, id, keep)
+        .await
+        .map_err(ServerFnError::new)
+}
+
 /// Admin mode on a device: whether the user may use it and which account is stored.
 #[server(prefix = "/api", endpoint = "admin-mode")]
 pub async fn admin_mode(id: i64) -> Result<AdminModeView, ServerFnError> {
@@ -199,6 +218,19 @@ pub mod ssr {
             &self,
             parts: http::request::Parts,
             device: shared::NewDeviceForm,
+        ) -> BoxFuture<'_, Result<String, String>>;
+        /// A device's console transcripts (policy for all; the list for auditors).
+        fn transcripts(
+            &self,
+            parts: http::request::Parts,
+            id: i64,
+        ) -> BoxFuture<'_, Result<shared::console::TranscriptsView, String>>;
+        /// Sets a device's transcript policy (administrators only).
+        fn set_transcript_policy(
+            &self,
+            parts: http::request::Parts,
+            id: i64,
+            keep: bool,
         ) -> BoxFuture<'_, Result<String, String>>;
         /// Admin mode on a device, for the user.
         fn admin_mode(&self, parts: http::request::Parts, id: i64) -> BoxFuture<'_, Result<AdminModeView, String>>;

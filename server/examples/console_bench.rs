@@ -509,7 +509,7 @@ async fn bench_console(State(side): State<Side>, Path(n): Path<u32>, ws: WebSock
         };
         side.open.fetch_add(1, Ordering::Relaxed);
         let name = format!("device {n}");
-        relay(&mut tx, &mut rx, reader, writer, &name, std::future::pending()).await;
+        relay(&mut tx, &mut rx, reader, writer, &name, std::future::pending(), None).await;
         side.open.fetch_sub(1, Ordering::Relaxed);
     })
 }

@@ -25,6 +25,7 @@
 //! | `PORTAL_ADMIN_GROUPS` | AD groups (names or SIDs, comma-separated) whose members manage the registry | `AMT Admins` |
 //! | `PORTAL_DEVICE_OU` | DN of the OU holding the devices' AD computer objects, for discovery | none |
 //! | `PORTAL_SECRET_KEY_FILE` | file with 64 hex characters (mode 600) sealing stored Digest admin passwords; without it admin mode is off | none |
+//! | `PORTAL_TRANSCRIPT_DAYS` | days console transcripts are kept (devices whose policy keeps them), 1-3650 | `90` |
 //! | `PORTAL_AUDITOR_GROUPS` | AD groups (names or SIDs, comma-separated) whose members may read and export the portal's audit log | `AMT Admins` |
 //!
 //! Values from the environment override the file. Each mistake is reported with what to do.
@@ -74,6 +75,8 @@ pub struct Config {
     pub poll_concurrency: usize,
     /// Per-request timeout towards devices.
     pub device_timeout: std::time::Duration,
+    /// Days a console transcript is kept.
+    pub transcript_days: u32,
     /// Groups (names or SIDs) whose members manage the registry.
     pub admin_groups: Vec<String>,
     /// DN of the OU holding device computer objects.
@@ -115,6 +118,7 @@ struct Raw {
     poll_minutes: Option<u64>,
     poll_concurrency: Option<u64>,
     device_timeout_secs: Option<u64>,
+    transcript_days: Option<u64>,
     admin_groups: Option<String>,
     device_ou: Option<String>,
     secret_key_file: Option<String>,
@@ -188,6 +192,7 @@ impl Config {
             ("PORTAL_POLL_MINUTES", &mut raw.poll_minutes),
             ("PORTAL_POLL_CONCURRENCY", &mut raw.poll_concurrency),
             ("PORTAL_DEVICE_TIMEOUT_SECS", &mut raw.device_timeout_secs),
+            ("PORTAL_TRANSCRIPT_DAYS", &mut raw.transcript_days),
         ] {
             if let Some(v) = get(var) {
                 *field = Some(number(var, &v)?);
@@ -346,6 +351,7 @@ impl Config {
             ));
         }
 
+        let transcript_days = in_range("PORTAL_TRANSCRIPT_DAYS", raw.transcript_days.unwrap_or(90), 1..=3650)? as u32;
         let poll_minutes = in_range("PORTAL_POLL_MINUTES", raw.poll_minutes.unwrap_or(5), 0..=1440)?;
         let poll_concurrency =
             in_range("PORTAL_POLL_CONCURRENCY", raw.poll_concurrency.unwrap_or(128), 1..=1024)? as usize;
@@ -411,6 +417,7 @@ impl Config {
             poll_minutes,
             poll_concurrency,
             device_timeout,
+            transcript_days,
             admin_groups,
             device_ou,
             secret_key_file,

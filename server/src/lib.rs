@@ -16,6 +16,7 @@
 //! - [`device_clients`]: device clients kept between clicks, per user credential and device.
 //! - [`routes`]: protocol routes beside the pages (the serial console's WebSocket).
 //! - [`console_setup`]: turning a device's console (redirection listener, SOL) on, as the user.
+//! - [`transcripts`]: console transcripts kept per device policy, read by auditors.
 //! - [`device_page`]: the device page's reads (inventory, logs, clock) and its clock and boot actions.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
@@ -38,6 +39,7 @@ pub mod registry;
 pub mod roles;
 pub mod routes;
 pub mod security;
+pub mod transcripts;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -174,6 +176,7 @@ pub async fn app(state: AppState) -> Result<Router, String> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/devices/{id}/console", get(routes::console::console))
         .route("/audit.csv", get(audit_view::export_csv))
+        .route("/devices/{id}/transcripts/{tid}", get(transcripts::download))
         .merge(pages)
         .nest_service("/pkg", ServeDir::new(pkg))
         .layer(sessions)

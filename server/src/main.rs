@@ -160,6 +160,7 @@ async fn run(config: Config) -> Result<(), String> {
     let state = server::AppState::new(config, leptos).await?;
     server::spawn_sweeper(state.creds.clone());
     state.spawn_fleet_poller();
+    server::transcripts::spawn_retention(state.pool.clone(), state.config.transcript_days);
     server::device_clients::spawn_sweeper(state.device_clients.clone(), state.creds.clone());
     let app = server::app(state)
         .await?

@@ -107,6 +107,29 @@ impl Portal for AppState {
         })
     }
 
+    fn transcripts(
+        &self,
+        parts: http::request::Parts,
+        id: i64,
+    ) -> BoxFuture<'_, Result<shared::console::TranscriptsView, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            self.transcripts_view(&user, id).await
+        })
+    }
+
+    fn set_transcript_policy(
+        &self,
+        parts: http::request::Parts,
+        id: i64,
+        keep: bool,
+    ) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::set_transcript_policy(self, &user, id, keep).await
+        })
+    }
+
     fn admin_mode(&self, parts: http::request::Parts, id: i64) -> BoxFuture<'_, Result<AdminModeView, String>> {
         Box::pin(async move {
             let user = user_of(&parts).await?;

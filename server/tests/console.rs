@@ -159,11 +159,36 @@ async fn console_over_a_real_socket_as_the_signed_in_user() {
     assert_eq!(refusal.0, "access_denied", "{}", refusal.1);
     assert!(refusal.1.contains("Redirection realm"), "{}", refusal.1);
 
+    // The device's policy keeps transcripts: only an administrator may say so (erin may not).
+    let r = app
+        .post_form(
+            "/api/transcript-policy",
+            &format!("id={id}&keep=true"),
+            Some(ORIGIN),
+            Some(&erin),
+        )
+        .await;
+    assert_ne!(r.status, 200, "erin is no registry administrator: {}", r.body);
+    let r = app
+        .post_form(
+            "/api/transcript-policy",
+            &format!("id={id}&keep=true"),
+            Some(ORIGIN),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("console transcripts kept"), "{}", r.body);
+
     let mut ws = open(addr, id, Some(&alice), ORIGIN).await.expect("alice's console");
     let mut states = Vec::new();
+    let mut open_message = String::new();
     while states.last() != Some(&ConsoleState::Open) {
         match next(&mut ws).await {
-            Some(Ok(ConsoleEvent::Status { state, .. })) => states.push(state),
+            Some(Ok(ConsoleEvent::Status { state, message })) => {
+                states.push(state);
+                open_message = message;
+            }
             other => panic!(
                 "expected status events, got {other:?} ({:?})",
                 fleet.devices()[0].last_refusal()
@@ -177,6 +202,10 @@ async fn console_over_a_real_socket_as_the_signed_in_user() {
             ConsoleState::Authenticating,
             ConsoleState::Open
         ]
+    );
+    assert!(
+        open_message.contains("keeps a transcript"),
+        "the user is told: {open_message}"
     );
     output_until(&mut ws, "amt1 login: ").await;
     ws.send(Message::Binary(b"alice\r".to_vec().into())).await.unwrap();

@@ -43,6 +43,37 @@ pub enum ConsoleEvent {
     },
 }
 
+/// One kept console transcript, as the device page lists it for auditors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptRow {
+    pub id: i64,
+    /// Who ran the console.
+    pub principal: String,
+    /// RFC 3339 UTC.
+    pub started_at: String,
+    /// `None` while the console is still open.
+    pub ended_at: Option<String>,
+    /// How it ended ("closed by the user").
+    pub end_reason: Option<String>,
+    /// Output bytes kept.
+    pub bytes: u64,
+    /// The output went past the portal's limit and the rest was not kept.
+    pub truncated: bool,
+}
+
+/// The console transcripts part of a device page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptsView {
+    /// The device's policy keeps transcripts of its console sessions.
+    pub keep: bool,
+    /// The user may change the policy (registry administrators).
+    pub may_change: bool,
+    /// The newest transcripts (auditors only; empty otherwise).
+    pub items: Vec<TranscriptRow>,
+    /// Why the user may not read them, when they may not.
+    pub why_not: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

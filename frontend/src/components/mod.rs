@@ -6,3 +6,4 @@ pub mod groups;
 pub mod kerberos;
 pub mod power;
 pub mod topbar;
+pub mod transcripts;

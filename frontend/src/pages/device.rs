@@ -16,6 +16,7 @@ use crate::api::{RunPowerAction, SyncDeviceClock, device_details};
 use crate::components::admin_mode::AdminModePanel;
 use crate::components::power::PowerButtons;
 use crate::components::topbar::Nav;
+use crate::components::transcripts::TranscriptsPanel;
 
 /// `2026-12-05T15:30:12Z` as `2026-12-05 15:30:12 UTC`.
 fn when(rfc3339: &str) -> String {
@@ -74,6 +75,7 @@ pub fn DevicePage() -> impl IntoView {
                 Err(e) => view! { <section class="card error" role="alert"><p>{e.to_string()}</p></section> }.into_any(),
             })}
         </Transition>
+        {move || (id() > 0).then(|| view! { <TranscriptsPanel id=id()/> })}
         {move || (id() > 0).then(|| view! { <AdminModePanel id=id()/> })}
     }
 }
@@ -95,6 +97,7 @@ fn device_view(
                 <a href="#power">"Power"</a>
                 <a href="#inventory">"Status and inventory"</a>
                 <a href="#clock">"Clock"</a>
+                <a href="#transcripts">"Console transcripts"</a>
                 <a href="#events">"Event log"</a>
                 <a href="#audit">"Audit log"</a>
             </nav>

@@ -106,6 +106,7 @@ pub async fn relay<S, R>(
     writer: SolWriter,
     name: &str,
     stop: impl Future<Output = Stop>,
+    mut transcript: Option<&mut crate::transcripts::Recorder>,
 ) -> Ended
 where
     S: Sink<Frame> + Unpin,
@@ -116,6 +117,9 @@ where
         tokio::select! {
             ev = reader.next() => match ev {
                 Ok(Some(SolEvent::Data(d))) => {
+                    if let Some(t) = transcript.as_deref_mut() {
+                        t.output(&d);
+                    }
                     if to_browser.send(Frame::Data(d)).await.is_err() {
                         break Ended::BrowserClosed;
                     }
@@ -263,6 +267,41 @@ async fn session_alive(state: &AppState, id: Option<&str>) -> bool {
     }
 }
 
+/// Opens a transcript when the device's policy keeps them. A transcript that cannot be opened
+/// does not stop the console (the failure is logged and audited).
+async fn start_transcript(
+    state: &AppState,
+    user: &SessionUser,
+    device: &Device,
+) -> Option<crate::transcripts::Recorder> {
+    match crate::transcripts::policy(&state.pool, device.id).await {
+        Ok(true) => {}
+        Ok(false) => return None,
+        Err(e) => {
+            tracing::warn!(error = %e, "transcript policy unreadable; console not recorded");
+            return None;
+        }
+    }
+    match crate::transcripts::Recorder::start(&state.pool, device.id, &device.fqdn, &user.principal).await {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::error!(error = %e, device.fqdn = %device.fqdn, "console transcript could not be opened");
+            crate::audit::record(
+                &state.pool,
+                Some(&user.principal),
+                "console: transcript",
+                Some(&device.fqdn),
+                "error",
+                Some(&format!(
+                    "the device's policy keeps transcripts, but this one could not be opened: {e}"
+                )),
+            )
+            .await;
+            None
+        }
+    }
+}
+
 /// Runs one console for `user` on device `id` over the browser's frames.
 pub async fn run<S, R>(state: AppState, user: SessionUser, session_id: Option<String>, id: i64, mut tx: S, mut rx: R)
 where
@@ -342,17 +381,26 @@ where
     )
     .await;
     tracing::info!(user.principal = %user.principal, device.fqdn = %name, "console opened");
+    let mut transcript = start_transcript(&state, &user, &device).await;
+    let recorded = if transcript.is_some() {
+        " This device's policy keeps a transcript of what the console shows (not what you type)."
+    } else {
+        ""
+    };
     let _ = tx
         .send(status(
             ConsoleState::Open,
-            format!("Connected to {name} as {}.", user.principal),
+            format!("Connected to {name} as {}.{recorded}", user.principal),
         ))
         .await;
     let (reader, writer) = session.split();
     let stop = watch_session(state.clone(), session_id, left);
-    let ended = relay(&mut tx, &mut rx, reader, writer, &name, stop).await;
+    let ended = relay(&mut tx, &mut rx, reader, writer, &name, stop, transcript.as_mut()).await;
     let secs = started.elapsed().as_secs();
     let how_ended = ended.describe();
+    if let Some(t) = transcript {
+        t.finish(&how_ended).await;
+    }
     tracing::info!(user.principal = %user.principal, device.fqdn = %name, duration_s = secs, reason = %how_ended, "console closed");
     crate::audit::record(
         &state.pool,
@@ -510,6 +558,7 @@ mod tests {
                 writer,
                 "amt1.example.test",
                 std::future::pending(),
+                None,
             )
             .await
         });
@@ -549,6 +598,7 @@ mod tests {
                 writer,
                 "amt1.example.test",
                 std::future::pending(),
+                None,
             ),
         )
         .await
@@ -601,6 +651,7 @@ mod tests {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 Stop::CredentialExpired
             },
+            None,
         )
         .await;
         assert!(matches!(ended, Ended::Stopped(Stop::CredentialExpired)), "{ended:?}");
