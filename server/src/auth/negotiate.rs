@@ -49,15 +49,10 @@ pub async fn signin(State(state): State<AppState>, session: Session, uri: Uri, h
         Ok(Ok(a)) => a,
         Ok(Err(e)) => {
             tracing::info!(reason = e.code(), "Negotiate token refused");
-            crate::audit::record(
-                &state.pool,
-                None,
-                "sign-in (Negotiate)",
-                None,
-                "refused",
-                Some(e.code()),
-            )
-            .await;
+            state
+                .audit
+                .record(None, "sign-in (Negotiate)", None, "refused", Some(e.code()))
+                .await;
             return unauthorized(&state, Seen::Refused(e), None, &next);
         }
         Err(_) => {

@@ -14,15 +14,16 @@ pub async fn signout(State(state): State<AppState>, session: Session) -> Respons
         state
             .device_clients
             .forget_user(user.cred_handle.as_deref(), &user.principal);
-        crate::audit::record(
-            &state.pool,
-            Some(&user.principal),
-            "sign-out",
-            None,
-            "ok",
-            destroyed.then_some("credential destroyed"),
-        )
-        .await;
+        state
+            .audit
+            .record(
+                Some(&user.principal),
+                "sign-out",
+                None,
+                "ok",
+                destroyed.then_some("credential destroyed"),
+            )
+            .await;
         tracing::info!(user.principal = %user.principal, credential_destroyed = destroyed, "signed out");
     }
     let _ = session.flush().await;
