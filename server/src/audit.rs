@@ -133,47 +133,69 @@ impl Writer {
     }
 }
 
-/// The writer task: takes what is queued (up to [`BATCH`] rows), writes it, answers flushes.
+/// The writer task: takes what is queued (up to [`BATCH`] rows; when there are few, it waits
+/// [`LINGER`] for more, so that a busy portal writes one statement per many sign-ins), writes
+/// it, then answers the flushes that were waiting for those rows.
 async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Msg>) {
-    let mut rows: Vec<Row> = Vec::with_capacity(BATCH);
-    let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
+    let mut batch = Batch::default();
     while let Some(first) = rx.recv().await {
-        let mut closing = None;
-        let mut next = Some(first);
-        while let Some(msg) = next.take() {
-            match msg {
-                Msg::Row(r) => rows.push(r),
-                Msg::Flush(done) => waiting.push(done),
-                Msg::Close(done) => {
-                    closing = Some(done);
-                    break;
-                }
-            }
-            if rows.len() >= BATCH {
-                break;
-            }
-            next = rx.try_recv().ok();
+        batch.take(first);
+        batch.drain(&mut rx);
+        if batch.closing.is_none() && batch.waiting.is_empty() && batch.rows.len() < BATCH {
+            tokio::time::sleep(LINGER).await;
+            batch.drain(&mut rx);
         }
-        if closing.is_some() {
+        if batch.closing.is_some() {
             // Nothing sent before the Close may be left behind.
             rx.close();
             while let Ok(msg) = rx.try_recv() {
                 match msg {
-                    Msg::Row(r) => rows.push(r),
-                    Msg::Flush(done) | Msg::Close(done) => waiting.push(done),
+                    Msg::Row(r) => batch.rows.push(r),
+                    Msg::Flush(done) | Msg::Close(done) => batch.waiting.push(done),
                 }
             }
         }
-        for chunk in rows.chunks(BATCH) {
+        for chunk in batch.rows.chunks(BATCH) {
             write_batch(&pool, chunk).await;
         }
-        rows.clear();
-        for done in waiting.drain(..) {
+        batch.rows.clear();
+        for done in batch.waiting.drain(..) {
             let _ = done.send(());
         }
-        if let Some(done) = closing {
+        if let Some(done) = batch.closing.take() {
             let _ = done.send(());
             return;
+        }
+    }
+}
+
+/// How long the writer waits for more rows when only a few are queued.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// What the writer has taken from the queue and not written yet.
+#[derive(Default)]
+struct Batch {
+    rows: Vec<Row>,
+    waiting: Vec<oneshot::Sender<()>>,
+    closing: Option<oneshot::Sender<()>>,
+}
+
+impl Batch {
+    fn take(&mut self, msg: Msg) {
+        match msg {
+            Msg::Row(r) => self.rows.push(r),
+            Msg::Flush(done) => self.waiting.push(done),
+            Msg::Close(done) => self.closing = Some(done),
+        }
+    }
+
+    /// Takes what is queued until a batch is full or a Close arrives.
+    fn drain(&mut self, rx: &mut mpsc::Receiver<Msg>) {
+        while self.closing.is_none() && self.rows.len() < BATCH {
+            match rx.try_recv() {
+                Ok(msg) => self.take(msg),
+                Err(_) => break,
+            }
         }
     }
 }
