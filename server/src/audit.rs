@@ -2,8 +2,8 @@
 //! Writing never fails a request: a database problem is logged and the action goes on.
 //!
 //! Two ways in: [`record`] writes one row at once (rare actions), and [`Writer`] queues rows
-//! for one task that writes each batch in a single statement (sign-ins and sign-outs, which
-//! come by the thousand per second: docs/BENCHMARKS.md). The queue is bounded and a full queue
+//! for one task that writes each batch in a single statement (sign-ins, which can come by the
+//! thousand per second: docs/BENCHMARKS.md). The queue is bounded and a full queue
 //! makes the caller wait, never drops a row; [`Writer::close`] writes what is queued at a clean
 //! shutdown, and after it rows are written directly.
 

@@ -84,7 +84,7 @@ pub struct AppState {
     pub device_clients: Arc<device_clients::DeviceClients>,
     /// The sessions, in memory.
     pub sessions: sessions::Sessions,
-    /// Batched audit rows (sign-ins, sign-outs); [`audit::record`] writes other rows at once.
+    /// Batched audit rows (sign-ins); [`audit::record`] writes other rows at once.
     pub audit: audit::Writer,
 }
 

@@ -78,10 +78,15 @@ pub async fn signin_password(
         }
         Ok(Err(e)) => {
             tracing::info!(user.principal = %principal, reason = e.code(), "password sign-in refused");
-            state
-                .audit
-                .record(Some(&principal), "sign-in (password)", None, "refused", Some(e.code()))
-                .await;
+            crate::audit::record(
+                &state.pool,
+                Some(&principal),
+                "sign-in (password)",
+                None,
+                "refused",
+                Some(e.code()),
+            )
+            .await;
             unauthorized(&state, Seen::Refused(e), Some(&typed), &next)
         }
         Err(_) => (

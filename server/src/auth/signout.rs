@@ -14,16 +14,15 @@ pub async fn signout(State(state): State<AppState>, session: Session) -> Respons
         state
             .device_clients
             .forget_user(user.cred_handle.as_deref(), &user.principal);
-        state
-            .audit
-            .record(
-                Some(&user.principal),
-                "sign-out",
-                None,
-                "ok",
-                destroyed.then_some("credential destroyed"),
-            )
-            .await;
+        crate::audit::record(
+            &state.pool,
+            Some(&user.principal),
+            "sign-out",
+            None,
+            "ok",
+            destroyed.then_some("credential destroyed"),
+        )
+        .await;
         tracing::info!(user.principal = %user.principal, credential_destroyed = destroyed, "signed out");
     }
     let _ = session.flush().await;
