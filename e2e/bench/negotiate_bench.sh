@@ -25,7 +25,9 @@
 # Knobs: BENCH_TOKENS (1500 per run), BENCH_CONC ("2 4 8 16"), BENCH_REPS (3),
 #        BENCH_DELEG_TOKENS (300; 0 skips), BENCH_DELEG_CONC (8), BENCH_DIAG (1),
 #        BENCH_MAX_SECONDS (420: later runs are skipped once exceeded), BENCH_KEEP=1 keeps the
-#        temp dir (logs, results.jsonl).
+#        temp dir (logs, results.jsonl), BENCH_PERF=FILE records the portal with
+#        `perf record -F 999 -g` into FILE for the whole run (read it with `perf report -i FILE`).
+# The lab is the one in $LAB_DIR (default <repo>/.lab), as for e2e/lab/lab.sh.
 # A result is the server's speed only if errors = 0 and the client is not the bottleneck
 # (client CPU per sign-in is printed; the machine has 2 cores shared by client and server).
 set -euo pipefail
@@ -61,7 +63,7 @@ fi
 
 # --- 2. lab ------------------------------------------------------------------------------------
 "$ROOT/e2e/lab/lab.sh" status >/dev/null 2>&1 || { say "lab AD not running: e2e/lab/lab.sh up"; "$ROOT/e2e/lab/lab.sh" up >&2; }
-set -a; . "$ROOT/.lab/lab.env"; set +a
+set -a; . "${LAB_DIR:-$ROOT/.lab}/lab.env"; set +a
 export KRB5_CONFIG
 
 TMP=$(mktemp -d /tmp/negotiate-bench.XXXXXX)
@@ -77,6 +79,7 @@ cleanup() {
   for pid in $PORTAL_PID $DIAG_PID; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   done
+  [[ -n "${PERF_PID:-}" ]] && wait "$PERF_PID" 2>/dev/null
   [[ -n "$DIAGDIR" ]] && rm -rf "$DIAGDIR"
   if [[ "${BENCH_KEEP:-0}" == 1 ]]; then say "kept $TMP"; else rm -rf "$TMP"; fi
 }
@@ -110,6 +113,12 @@ start_portal() { # dir port -> pid
 
 P_PORT=$(free_port); PORTAL_PID=$(start_portal "$TMP/portal" "$P_PORT")
 say "portal on http://127.0.0.1:$P_PORT (pid $PORTAL_PID, SQLite in $TMP/portal)"
+PERF_PID=""
+if [[ -n "${BENCH_PERF:-}" ]]; then
+  perf record -q -F 999 -g -p "$PORTAL_PID" -o "$BENCH_PERF" >/dev/null 2>&1 &
+  PERF_PID=$!
+  say "perf records the portal into $BENCH_PERF"
+fi
 if [[ "$DIAG" == 1 ]]; then
   DIAGDIR=$(mktemp -d /dev/shm/negotiate-bench.XXXXXX)
   D_PORT=$(free_port); DIAG_PID=$(start_portal "$DIAGDIR" "$D_PORT")

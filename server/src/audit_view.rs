@@ -188,6 +188,8 @@ pub async fn export_csv(
     if let Err(why) = filter.validate() {
         return text(StatusCode::BAD_REQUEST, why).into_response();
     }
+    // Sign-ins are written in batches: include every one queued before this request.
+    state.audit.flush().await;
     match rows(&state.pool, &filter, CSV_MAX_ROWS, 0).await {
         Ok(list) => {
             let query = filter.to_query();

@@ -5,6 +5,7 @@
 //! - [`credentials`]: delegated credentials, in memory only.
 //! - [`directory`]: LDAP lookups (group names, DC clock).
 //! - [`security`]: origin checks, security headers, sign-in requirement.
+//! - [`sessions`]: the sessions, in memory (like the delegated credentials).
 //! - [`portal`]: the services behind the UI's server functions.
 //! - [`db`], [`audit`]: SQLite and the portal's audit log.
 //! - [`admin_mode`]: the explicit, audited Digest admin mode (stored accounts sealed).
@@ -39,6 +40,7 @@ pub mod registry;
 pub mod roles;
 pub mod routes;
 pub mod security;
+pub mod sessions;
 pub mod transcripts;
 
 use std::sync::Arc;
@@ -54,7 +56,6 @@ use sqlx::SqlitePool;
 use tower_http::services::ServeDir;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::config::Config;
 use crate::credentials::CredentialStore;
@@ -83,6 +84,10 @@ pub struct AppState {
     pub sealer: Option<Arc<admin_mode::Sealer>>,
     /// Device clients kept between a user's clicks.
     pub device_clients: Arc<device_clients::DeviceClients>,
+    /// The sessions, in memory.
+    pub sessions: sessions::Sessions,
+    /// Batched audit rows (sign-ins); [`audit::record`] writes other rows at once.
+    pub audit: audit::Writer,
 }
 
 impl AppState {
@@ -112,7 +117,7 @@ impl AppState {
         Ok(AppState {
             service_identity,
             leptos_options,
-            pool,
+            pool: pool.clone(),
             directory: config.ldap.clone().map(|l| Arc::new(Directory::new(l))),
             config: Arc::new(config),
             acceptor: Arc::new(acceptor),
@@ -120,16 +125,15 @@ impl AppState {
             fleet: Arc::new(fleet::Fleet::default()),
             sealer,
             device_clients: Arc::new(device_clients::DeviceClients::default()),
+            sessions: sessions::Sessions::default(),
+            audit: audit::Writer::spawn(pool.clone()),
         })
     }
 }
 
 /// The whole portal as a router.
 pub async fn app(state: AppState) -> Result<Router, String> {
-    let store = SqliteStore::new(state.pool.clone())
-        .with_table_name("tower_sessions")
-        .map_err(|e| e.to_string())?;
-    store.migrate().await.map_err(|e| format!("session table: {e}"))?;
+    let store = state.sessions.clone();
     let tls = state.config.tls.is_some();
     let sessions = SessionManagerLayer::new(store)
         // `__Host-` binds the cookie to this exact origin (requires Secure and Path=/).

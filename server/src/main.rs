@@ -1,5 +1,7 @@
 //! `amt-portal`: reads the configuration, sets the Kerberos environment while the process is
-//! still single-threaded, then serves HTTPS (or HTTP on loopback for tests).
+//! still single-threaded, then serves HTTPS (or HTTP on loopback for tests). On SIGTERM or
+//! Ctrl-C it stops taking connections, lets requests in flight finish (10 s at most), and
+//! writes the audit rows still queued before it exits.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -46,7 +48,10 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    match runtime.block_on(run(config)) {
+    let served = runtime.block_on(run(config));
+    // Background work (device polls, blocking calls) does not hold the exit up.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("amt-portal: {e}");
@@ -158,14 +163,28 @@ async fn run(config: Config) -> Result<(), String> {
     let tls = config.tls.clone();
     let public_url = config.public_url.clone();
     let state = server::AppState::new(config, leptos).await?;
+    let audit = state.audit.clone();
     server::spawn_sweeper(state.creds.clone());
+    server::sessions::spawn_sweeper(state.sessions.clone());
     state.spawn_fleet_poller();
     server::transcripts::spawn_retention(state.pool.clone(), state.config.transcript_days);
     server::device_clients::spawn_sweeper(state.device_clients.clone(), state.creds.clone());
     let app = server::app(state)
         .await?
         .into_make_service_with_connect_info::<SocketAddr>();
-    match tls {
+    // Set to true on SIGTERM or Ctrl-C.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    let served = match tls {
         Some((cert, key)) => {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
@@ -173,7 +192,15 @@ async fn run(config: Config) -> Result<(), String> {
                 .map_err(|e| format!("TLS certificate {} / key {}: {e}", cert.display(), key.display()))?;
             tracing::info!(%listen, url = %public_url, "portal listening (HTTPS)");
             println!("AMT portal listening on {listen}: open {public_url}");
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            let stop = stopped();
+            tokio::spawn(async move {
+                stop.await;
+                stopper.graceful_shutdown(Some(GRACE));
+            });
             axum_server::bind_rustls(listen, tls)
+                .handle(handle)
                 .serve(app)
                 .await
                 .map_err(|e| format!("server: {e}"))
@@ -184,7 +211,40 @@ async fn run(config: Config) -> Result<(), String> {
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             tracing::info!(%listen, url = %public_url, "portal listening (HTTP, loopback only)");
             println!("AMT portal listening on {listen}: open {public_url}");
-            axum::serve(listener, app).await.map_err(|e| format!("server: {e}"))
+            let server = axum::serve(listener, app).with_graceful_shutdown(stopped());
+            let grace = stopped();
+            // Requests in flight (and open consoles) get GRACE to finish.
+            tokio::select! {
+                r = server => r.map_err(|e| format!("server: {e}")),
+                () = async {
+                    grace.await;
+                    tokio::time::sleep(GRACE).await;
+                } => Ok(()),
+            }
         }
+    };
+    // Whatever way the server stopped, the queued audit rows are written before exiting.
+    audit.close().await;
+    tracing::info!("portal stopped; audit log written");
+    served
+}
+
+/// How long requests in flight may take to finish once a stop is asked for.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Resolves on SIGTERM or Ctrl-C (SIGINT).
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
     }
+    tracing::info!("stopping: no new connections; finishing requests in flight");
 }

@@ -219,6 +219,8 @@ impl Portal for AppState {
                     message,
                 });
             }
+            // Sign-ins are written in batches: include every one queued before this request.
+            self.audit.flush().await;
             Ok(match crate::audit_view::search(&self.pool, &filter).await {
                 Ok(page) => DeviceOutcome::Ok(page),
                 Err(message) => DeviceOutcome::Refused {

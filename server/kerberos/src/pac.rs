@@ -152,12 +152,15 @@ pub fn sid_to_string(bin: &[u8], extra_rid: Option<u32>) -> Option<String> {
         return None;
     }
     let authority = bin[2..8].iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
-    let mut s = format!("S-{}-{}", bin[0], authority);
+    // One allocation per SID (a large PAC has hundreds): write into a sized string.
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(16 + 11 * (count + 1));
+    let _ = write!(s, "S-{}-{}", bin[0], authority);
     for c in bin[8..].chunks_exact(4) {
-        s.push_str(&format!("-{}", u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+        let _ = write!(s, "-{}", u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
     }
     if let Some(rid) = extra_rid {
-        s.push_str(&format!("-{rid}"));
+        let _ = write!(s, "-{rid}");
     }
     Some(s)
 }

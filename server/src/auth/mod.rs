@@ -112,7 +112,7 @@ pub(crate) async fn establish(
         SignInMethod::Negotiate => "sign-in (Negotiate)",
         SignInMethod::Password => "sign-in (password)",
     };
-    crate::audit::record(&state.pool, Some(&user.principal), how, None, "ok", None).await;
+    state.audit.record(Some(&user.principal), how, None, "ok", None).await;
     tracing::info!(user.principal = %user.principal, method = how, delegated = user.cred_handle.is_some(), "signed in");
     Ok(user)
 }

@@ -36,6 +36,17 @@ fn read_token(headers: &HeaderMap) -> Result<Option<Vec<u8>>, Seen> {
         .map_err(|_| Seen::Refused(kerberos::Error::NotBase64))
 }
 
+/// Runs the blocking GSSAPI accept on tokio's blocking pool. Measured against the two other
+/// ways (docs/BENCHMARKS.md, 2026-12-05): `block_in_place` was ~10 % slower (it hands the
+/// worker's other tasks to a new thread per call), and accepting on the async worker itself
+/// was no faster while it stalled every other request for the accept's duration.
+async fn accept(state: &AppState, token: Vec<u8>) -> Result<Result<kerberos::Accepted, kerberos::Error>, ()> {
+    let acceptor = state.acceptor.clone();
+    tokio::task::spawn_blocking(move || acceptor.accept(&token))
+        .await
+        .map_err(|_| ())
+}
+
 /// `GET /signin`.
 pub async fn signin(State(state): State<AppState>, session: Session, uri: Uri, headers: HeaderMap) -> Response {
     let next = super::next_from_query(uri.query());
@@ -44,20 +55,14 @@ pub async fn signin(State(state): State<AppState>, session: Session, uri: Uri, h
         Ok(None) => return unauthorized(&state, Seen::NoToken, None, &next),
         Err(seen) => return unauthorized(&state, seen, None, &next),
     };
-    let acceptor = state.acceptor.clone();
-    let accepted = match tokio::task::spawn_blocking(move || acceptor.accept(&token)).await {
+    let accepted = match accept(&state, token).await {
         Ok(Ok(a)) => a,
         Ok(Err(e)) => {
             tracing::info!(reason = e.code(), "Negotiate token refused");
-            crate::audit::record(
-                &state.pool,
-                None,
-                "sign-in (Negotiate)",
-                None,
-                "refused",
-                Some(e.code()),
-            )
-            .await;
+            state
+                .audit
+                .record(None, "sign-in (Negotiate)", None, "refused", Some(e.code()))
+                .await;
             return unauthorized(&state, Seen::Refused(e), None, &next);
         }
         Err(_) => {

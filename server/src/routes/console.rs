@@ -249,22 +249,9 @@ async fn watch_session(state: AppState, session_id: Option<String>, credential_l
     }
 }
 
-/// True while the session row exists and has not expired (a database error counts as alive:
-/// the console is not cut for a passing storage problem).
+/// True while the session exists and has not expired.
 async fn session_alive(state: &AppState, id: Option<&str>) -> bool {
-    let Some(id) = id else { return false };
-    let row: Result<Option<(i64,)>, _> = sqlx::query_as("SELECT expiry_date FROM tower_sessions WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&state.pool)
-        .await;
-    match row {
-        Ok(Some((expiry,))) => expiry > time::OffsetDateTime::now_utc().unix_timestamp(),
-        Ok(None) => false,
-        Err(e) => {
-            tracing::warn!(error = %e, "session check failed; keeping the console open");
-            true
-        }
-    }
+    id.is_some_and(|id| state.sessions.alive(id))
 }
 
 /// Opens a transcript when the device's policy keeps them. A transcript that cannot be opened
