@@ -9,6 +9,11 @@ use std::process::ExitCode;
 use leptos::prelude::get_configuration;
 use server::config::Config;
 
+/// mimalloc instead of glibc malloc: sign-ins allocate on async workers and free on blocking
+/// threads (and back), where glibc's per-thread arenas contend (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = match Config::from_env() {
