@@ -93,11 +93,10 @@ impl DeviceKey {
                     if !wanted.contains(&n) {
                         continue;
                     }
-                    for p in &principals {
-                        keytab
-                            .add_password_key(p, kvno, enctype, passphrase, salt, Some(*iterations))
-                            .map_err(|e| e.to_string())?;
-                    }
+                    let names: Vec<&str> = principals.iter().map(String::as_str).collect();
+                    keytab
+                        .add_password_key(&names, kvno, enctype, passphrase, salt, Some(*iterations))
+                        .map_err(|e| e.to_string())?;
                     kinds.push(name);
                 }
             }

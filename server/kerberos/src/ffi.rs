@@ -558,10 +558,10 @@ impl MemoryKeytab {
     }
 
     /// Derives the key of `enctype` from `password` and `salt` (RFC 3961 string-to-key; for
-    /// AES, RFC 3962 with `iterations`) and adds it as [`MemoryKeytab::add_key`] does.
+    /// AES, RFC 3962 with `iterations`) once, and adds it for every one of `principals`.
     pub fn add_password_key(
         &mut self,
-        principal: &str,
+        principals: &[&str],
         kvno: u32,
         enctype: i32,
         password: &[u8],
@@ -569,7 +569,9 @@ impl MemoryKeytab {
         iterations: Option<u32>,
     ) -> Result<(), String> {
         let mut bytes = self.string_to_key(enctype, password, salt, iterations)?;
-        let result = self.add_key(principal, kvno, enctype, &bytes);
+        let result = principals
+            .iter()
+            .try_for_each(|p| self.add_key(p, kvno, enctype, &bytes));
         bytes.iter_mut().for_each(|b| *b = 0);
         std::hint::black_box(&bytes);
         result

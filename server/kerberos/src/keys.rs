@@ -69,10 +69,11 @@ impl MemoryKeytab {
     }
 
     /// Derives the key of `enctype` from `password` and `salt` (AES: RFC 3962 PBKDF2 with
-    /// `iterations`, 4096 when `None`) and adds it for `principal`.
+    /// `iterations`, 4096 when `None`) once and adds it for each of `principals` (the SPNs of
+    /// one account share its key).
     pub fn add_password_key(
         &mut self,
-        principal: &str,
+        principals: &[&str],
         kvno: u32,
         enctype: Enctype,
         password: &str,
@@ -85,7 +86,7 @@ impl MemoryKeytab {
         };
         self.0
             .add_password_key(
-                principal,
+                principals,
                 kvno,
                 enctype.number(),
                 password.as_bytes(),
@@ -133,7 +134,7 @@ mod tests {
         assert!(kt.name().starts_with("MEMORY:test-acceptor-"));
         let p = "HTTP/amt9.example.test:16992@EXAMPLE.TEST";
         kt.add_password_key(
-            p,
+            &[p, "HTTP/amt9.example.test:16993@EXAMPLE.TEST"],
             2,
             Enctype::Aes256,
             "pw",
