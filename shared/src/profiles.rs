@@ -412,6 +412,17 @@ pub struct ProfileDevice {
     pub profile: Option<(i64, String)>,
 }
 
+/// The device page's profile chooser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DeviceProfileView {
+    /// Whether the user may choose (administrators); nothing else is filled otherwise.
+    pub allowed: bool,
+    /// The device's profile id.
+    pub current: Option<i64>,
+    /// Every profile: (id, name).
+    pub profiles: Vec<(i64, String)>,
+}
+
 /// What saving a profile answered: its id, or the problems to show by their fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SaveOutcome {
