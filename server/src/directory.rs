@@ -288,11 +288,21 @@ fn principal_of(e: SearchEntry) -> Option<Principal> {
             .filter(|d| *d != name)
             .unwrap_or_default(),
         name,
-        kind: if is_group { PrincipalKind::Group } else { PrincipalKind::User },
+        kind: if is_group {
+            PrincipalKind::Group
+        } else {
+            PrincipalKind::User
+        },
     })
 }
 
-const PRINCIPAL_ATTRS: [&str; 5] = ["sAMAccountName", "objectSid", "objectClass", "displayName", "description"];
+const PRINCIPAL_ATTRS: [&str; 5] = [
+    "sAMAccountName",
+    "objectSid",
+    "objectClass",
+    "displayName",
+    "description",
+];
 
 impl Directory {
     /// Users and groups whose account name, cn or display name starts with `query`, at most
@@ -327,7 +337,8 @@ impl Directory {
             .filter_map(principal_of)
             .collect();
         out.sort_by(|a, b| {
-            (a.kind != PrincipalKind::Group, a.name.to_lowercase()).cmp(&(b.kind != PrincipalKind::Group, b.name.to_lowercase()))
+            (a.kind != PrincipalKind::Group, a.name.to_lowercase())
+                .cmp(&(b.kind != PrincipalKind::Group, b.name.to_lowercase()))
         });
         out.truncate(MAX_SEARCH_RESULTS);
         Ok(out)

@@ -312,7 +312,12 @@ fn refused_as_not_admin<T>(r: Result<T, String>, state: &AppState) -> DeviceOutc
     match r {
         Ok(v) => DeviceOutcome::Ok(v),
         Err(message) => DeviceOutcome::Refused {
-            code: if message == state.not_admin_profiles() { "not_admin" } else { "failed" }.into(),
+            code: if message == state.not_admin_profiles() {
+                "not_admin"
+            } else {
+                "failed"
+            }
+            .into(),
             message,
         },
     }

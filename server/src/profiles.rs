@@ -12,8 +12,8 @@
 use std::collections::HashMap;
 
 use shared::profiles::{
-    AccessScope, ConsentPolicy, PrincipalKind, Profile, ProfileAclEntry, ProfileDevice, ProfileProblem,
-    ProfileSummary, Realm, RedirectionPolicy, SaveOutcome, TlsPolicy,
+    AccessScope, ConsentPolicy, PrincipalKind, Profile, ProfileAclEntry, ProfileDevice, ProfileProblem, ProfileSummary,
+    Realm, RedirectionPolicy, SaveOutcome, TlsPolicy,
 };
 use sqlx::{Row, SqlitePool};
 
@@ -64,11 +64,19 @@ const COLUMNS: &str = "id, name, description, device_ou, clock_tolerance_minutes
      redirection_storage, redirection_kvm, consent, time_sync_hours";
 
 fn kind_of(id: &str) -> PrincipalKind {
-    if id == "group" { PrincipalKind::Group } else { PrincipalKind::User }
+    if id == "group" {
+        PrincipalKind::Group
+    } else {
+        PrincipalKind::User
+    }
 }
 
 fn realms_text(realms: &[Realm]) -> String {
-    realms.iter().map(|r| r.value().to_string()).collect::<Vec<_>>().join(",")
+    realms
+        .iter()
+        .map(|r| r.value().to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn realms_of(text: &str) -> Vec<Realm> {
@@ -268,17 +276,16 @@ pub async fn delete(pool: &SqlitePool, id: i64) -> Result<String, StoreError> {
     if !devices.is_empty() {
         return Err(StoreError::InUse { profile: name, devices });
     }
-    sqlx::query("DELETE FROM profiles WHERE id = ?").bind(id).execute(pool).await?;
+    sqlx::query("DELETE FROM profiles WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?;
     Ok(name)
 }
 
 /// Gives `device_ids` the profile `profile_id` (`None`: no profile); returns their FQDNs. All or
 /// nothing: an unknown device or profile changes none.
-pub async fn assign(
-    pool: &SqlitePool,
-    device_ids: &[i64],
-    profile_id: Option<i64>,
-) -> Result<Vec<String>, StoreError> {
+pub async fn assign(pool: &SqlitePool, device_ids: &[i64], profile_id: Option<i64>) -> Result<Vec<String>, StoreError> {
     let mut tx = pool.begin().await?;
     if let Some(p) = profile_id {
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM profiles WHERE id = ?")
@@ -317,9 +324,7 @@ pub async fn devices(pool: &SqlitePool) -> Result<Vec<ProfileDevice>, StoreError
         .map(|r| ProfileDevice {
             id: r.get("id"),
             fqdn: r.get("fqdn"),
-            profile: r
-                .get::<Option<i64>, _>("pid")
-                .zip(r.get::<Option<String>, _>("pname")),
+            profile: r.get::<Option<i64>, _>("pid").zip(r.get::<Option<String>, _>("pname")),
         })
         .collect())
 }
@@ -418,7 +423,13 @@ impl AppState {
                 "profile: save",
                 Some(profile.name.trim()),
                 "refused",
-                Some(&problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join(" ")),
+                Some(
+                    &problems
+                        .iter()
+                        .map(|p| p.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
             )
             .await;
             return Ok(SaveOutcome::Problems(problems));
@@ -456,7 +467,11 @@ impl AppState {
         crate::audit::record(
             &self.pool,
             Some(&user.principal),
-            if profile.id == 0 { "profile: create" } else { "profile: update" },
+            if profile.id == 0 {
+                "profile: create"
+            } else {
+                "profile: update"
+            },
             Some(profile.name.trim()),
             "ok",
             Some(&detail),
@@ -531,19 +546,35 @@ impl AppState {
             .map(|n| format!("profile \"{n}\""))
             .unwrap_or_else(|| "no profile".into());
         for f in &fqdns {
-            crate::audit::record(&self.pool, Some(&user.principal), "profile: assign", Some(f), "ok", Some(&what)).await;
+            crate::audit::record(
+                &self.pool,
+                Some(&user.principal),
+                "profile: assign",
+                Some(f),
+                "ok",
+                Some(&what),
+            )
+            .await;
         }
         Ok(format!(
             "{} now {} {what}; it takes effect when {} provisioned.",
             fqdns.join(", "),
             if fqdns.len() == 1 { "has" } else { "have" },
-            if fqdns.len() == 1 { "the device is next" } else { "each is next" },
+            if fqdns.len() == 1 {
+                "the device is next"
+            } else {
+                "each is next"
+            },
         ))
     }
 
     /// The device page's profile chooser: whether `user` may change it, the device's profile,
     /// every profile by name.
-    pub async fn device_profile(&self, user: &SessionUser, device_id: i64) -> Result<shared::profiles::DeviceProfileView, String> {
+    pub async fn device_profile(
+        &self,
+        user: &SessionUser,
+        device_id: i64,
+    ) -> Result<shared::profiles::DeviceProfileView, String> {
         if !self.is_admin(user).await {
             return Ok(shared::profiles::DeviceProfileView::default());
         }
@@ -618,7 +649,11 @@ mod tests {
                 },
             ],
             device_ou: "OU=AMT Devices,DC=example,DC=test".into(),
-            redirection: RedirectionPolicy { sol: true, storage: true, kvm: true },
+            redirection: RedirectionPolicy {
+                sol: true,
+                storage: true,
+                kvm: true,
+            },
             consent: ConsentPolicy::Kvm,
             tls: TlsPolicy::Required,
             clock_tolerance_minutes: 3,
@@ -643,7 +678,10 @@ mod tests {
         let mut missing = p.clone();
         missing.id = 99;
         missing.name = "Gone".into();
-        assert!(matches!(save(&pool, &missing, "a").await, Err(StoreError::NotFound(99))));
+        assert!(matches!(
+            save(&pool, &missing, "a").await,
+            Err(StoreError::NotFound(99))
+        ));
         let mut twin = profile("LAB");
         twin.id = 0;
         let e = save(&pool, &twin, "a").await.unwrap_err();
@@ -673,7 +711,10 @@ mod tests {
             Err(StoreError::UnknownDevice(77))
         ));
         assert_eq!(devices_of(&pool, id).await.unwrap().len(), 2, "all or nothing");
-        assert!(matches!(assign(&pool, &[1], Some(42)).await, Err(StoreError::NotFound(42))));
+        assert!(matches!(
+            assign(&pool, &[1], Some(42)).await,
+            Err(StoreError::NotFound(42))
+        ));
         assign(&pool, &[1, 2], None).await.unwrap();
         assert_eq!(delete(&pool, id).await.unwrap(), "Lab");
         let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profile_acl_entries")
@@ -689,7 +730,10 @@ mod tests {
         let pool = pool("restrict").await;
         let id = save(&pool, &profile("Lab"), "alice").await.unwrap();
         assign(&pool, &[1], Some(id)).await.unwrap();
-        let r = sqlx::query("DELETE FROM profiles WHERE id = ?").bind(id).execute(&pool).await;
+        let r = sqlx::query("DELETE FROM profiles WHERE id = ?")
+            .bind(id)
+            .execute(&pool)
+            .await;
         assert!(r.is_err(), "ON DELETE RESTRICT with foreign keys on");
     }
 

@@ -55,7 +55,12 @@ impl Realm {
     ];
 
     /// The realms that only read (what a viewer gets).
-    pub const READ: [Realm; 4] = [Realm::GeneralInfo, Realm::HardwareAsset, Realm::EventLogReader, Realm::AuditLog];
+    pub const READ: [Realm; 4] = [
+        Realm::GeneralInfo,
+        Realm::HardwareAsset,
+        Realm::EventLogReader,
+        Realm::AuditLog,
+    ];
 
     /// The number AMT uses on the wire.
     pub fn value(self) -> u8 {
@@ -202,7 +207,11 @@ pub struct RedirectionPolicy {
 
 impl Default for RedirectionPolicy {
     fn default() -> Self {
-        RedirectionPolicy { sol: true, storage: false, kvm: false }
+        RedirectionPolicy {
+            sol: true,
+            storage: false,
+            kvm: false,
+        }
     }
 }
 
@@ -433,7 +442,9 @@ pub enum SaveOutcome {
 /// Whether `sid` is a well-formed SID AMT can hold: `S-1-<authority>-<sub>…` with 1 to
 /// [`MAX_SID_SUB_AUTHORITIES`] 32-bit sub-authorities and a 48-bit authority.
 pub fn sid_is_well_formed(sid: &str) -> bool {
-    let Some(rest) = sid.strip_prefix("S-1-") else { return false };
+    let Some(rest) = sid.strip_prefix("S-1-") else {
+        return false;
+    };
     let mut parts = rest.split('-');
     let authority_ok = parts
         .next()
@@ -491,7 +502,10 @@ impl Profile {
 
         let name = self.name.trim();
         if name.is_empty() {
-            say("name".into(), "Give the profile a name (for example \"Helpdesk devices\").".into());
+            say(
+                "name".into(),
+                "Give the profile a name (for example \"Helpdesk devices\").".into(),
+            );
         } else if name.chars().count() > MAX_PROFILE_NAME {
             say(
                 "name".into(),
@@ -501,7 +515,10 @@ impl Profile {
                 ),
             );
         } else if name.chars().any(char::is_control) {
-            say("name".into(), "The name holds control characters (tabs, line breaks): use printable characters only.".into());
+            say(
+                "name".into(),
+                "The name holds control characters (tabs, line breaks): use printable characters only.".into(),
+            );
         }
         if self.description.chars().count() > 500 || self.description.chars().any(|c| c.is_control() && c != '\n') {
             say(
@@ -529,7 +546,11 @@ impl Profile {
         let mut seen_sids: Vec<(String, usize)> = Vec::new();
         for (i, e) in self.acl.iter().enumerate() {
             let field = format!("acl.{i}");
-            let who = if e.name.trim().is_empty() { e.sid.as_str() } else { e.name.as_str() };
+            let who = if e.name.trim().is_empty() {
+                e.sid.as_str()
+            } else {
+                e.name.as_str()
+            };
             if !sid_is_well_formed(&e.sid) {
                 say(
                     field.clone(),
@@ -555,7 +576,10 @@ impl Profile {
             if e.realms.is_empty() {
                 say(
                     field.clone(),
-                    format!("Entry {} ({who}) has no realm: tick at least one, or remove the entry.", i + 1),
+                    format!(
+                        "Entry {} ({who}) has no realm: tick at least one, or remove the entry.",
+                        i + 1
+                    ),
                 );
             }
             let mut realms = e.realms.clone();
@@ -563,7 +587,11 @@ impl Profile {
             if let Some(w) = realms.windows(2).find(|w| w[0] == w[1]) {
                 say(
                     field,
-                    format!("Entry {} ({who}) lists the realm {} twice: list it once.", i + 1, w[0].name()),
+                    format!(
+                        "Entry {} ({who}) lists the realm {} twice: list it once.",
+                        i + 1,
+                        w[0].name()
+                    ),
                 );
             }
         }
@@ -749,7 +777,14 @@ mod tests {
     #[test]
     fn the_ou_must_be_a_dn_with_an_ou() {
         let mut p = good();
-        for bad in ["", "AMT Devices", "DC=example,DC=test", "OU=,DC=x", "OU=A,,DC=x", "CN=Computers,DC=example"] {
+        for bad in [
+            "",
+            "AMT Devices",
+            "DC=example,DC=test",
+            "OU=,DC=x",
+            "OU=A,,DC=x",
+            "CN=Computers,DC=example",
+        ] {
             p.device_ou = bad.into();
             assert_eq!(fields(&p), ["device_ou"], "{bad:?}");
         }
@@ -803,7 +838,13 @@ mod tests {
         };
         assert_eq!(
             fields(&p),
-            ["name", "acl.0", "device_ou", "clock_tolerance_minutes", "time_sync_hours"]
+            [
+                "name",
+                "acl.0",
+                "device_ou",
+                "clock_tolerance_minutes",
+                "time_sync_hours"
+            ]
         );
     }
 
@@ -819,6 +860,9 @@ mod tests {
             assert_eq!(AccessScope::from_value(a.value()), Some(a));
         }
         assert_eq!(Realm::RemoteControl.id(), "remote-control");
-        assert_eq!(Profile::realm_values(&entry(5, &Realm::HELPDESK)), [5, 2, 13, 4, 19, 20]);
+        assert_eq!(
+            Profile::realm_values(&entry(5, &Realm::HELPDESK)),
+            [5, 2, 13, 4, 19, 20]
+        );
     }
 }
