@@ -152,8 +152,7 @@ fn Editor(profile: Profile) -> impl IntoView {
         }
     };
 
-    view! {
-        <form class="card profile-form" id="profile-form" on:submit=on_submit novalidate>
+    let head = view! {
             <h1>{if id == 0 { "New profile".to_string() } else { format!("Profile: {}", p.get_untracked().name) }}</h1>
             <label for="name">"Name"</label>
             {text("name", |x| x.name.clone(), |x, v| x.name = v)}
@@ -163,7 +162,9 @@ fn Editor(profile: Profile) -> impl IntoView {
             {text("description", |x| x.description.clone(), |x, v| x.description = v)}
             <span class="muted hint" id="description-hint">"Optional: what the profile is for."</span>
             {problem_of(problems, "description".into())}
-
+    }
+    .into_any();
+    let acl = view! {
             <h2>"Who gets which realms"</h2>
             <p class="muted">
                 {format!("AD users and groups, stored by SID; at most {MAX_KERBEROS_ACL_ENTRIES} entries (SCS and AMT allow no more). \
@@ -172,7 +173,9 @@ fn Editor(profile: Profile) -> impl IntoView {
             <PrincipalSearch p=p/>
             {problem_of(problems, "acl".into())}
             <AclEntries p=p problems=problems/>
-
+    }
+    .into_any();
+    let settings = view! {
             <h2>"Device settings"</h2>
             <label for="device_ou">"OU for the devices' computer objects"</label>
             {text("device_ou", |x| x.device_ou.clone(), |x, v| x.device_ou = v)}
@@ -192,7 +195,9 @@ fn Editor(profile: Profile) -> impl IntoView {
                 prop:value=move || sync_hours.get() on:input=move |ev| sync_hours.set(event_target_value(&ev))/>
             <span class="muted hint" id="time_sync_hours-hint">"1 to 168 (a week)."</span>
             {problem_of(problems, "time_sync_hours".into())}
-
+    }
+    .into_any();
+    let policies = view! {
             <label for="tls">"TLS"</label>
             <select id="tls" on:change=move |ev| {
                 if let Some(t) = TlsPolicy::from_id(&event_target_value(&ev)) { p.update(|x| x.tls = t) }
@@ -231,7 +236,9 @@ fn Editor(profile: Profile) -> impl IntoView {
                 }).collect_view()}
             </select>
             {problem_of(problems, "consent".into())}
-
+    }
+    .into_any();
+    let actions = view! {
             <div class="actions form-actions">
                 <button type="submit" id="save-profile">"Save profile"</button>
                 {(id != 0).then(|| view! {
@@ -253,6 +260,11 @@ fn Editor(profile: Profile) -> impl IntoView {
                     <p class="bad" id="delete-outcome" role="alert">{e.to_string()}</p>
                 })}
             </div>
+    }
+    .into_any();
+    view! {
+        <form class="card profile-form" id="profile-form" on:submit=on_submit novalidate>
+            {head}{acl}{settings}{policies}{actions}
         </form>
         {(id != 0).then(|| view! { <AssignDevices id=id/> })}
     }
@@ -438,6 +450,7 @@ fn entry_row(p: RwSignal<Profile>, problems: RwSignal<Vec<ProfileProblem>>, sid:
             {move || problem_of(problems, field())}
         </li>
     }
+    .into_any()
 }
 
 /// "Assign devices" on a saved profile's page.
