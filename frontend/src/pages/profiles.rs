@@ -147,6 +147,7 @@ fn Editor(profile: Profile) -> impl IntoView {
             view! {
                 <input id=field name=field type="text" prop:value=move || p.with(get)
                     aria-describedby=format!("{field}-hint")
+                    aria-invalid=move || problems.with(|ps| ps.iter().any(|x| x.field == field)).to_string()
                     on:input=move |ev| p.update(|x| set(x, event_target_value(&ev)))/>
             }
         }
@@ -185,6 +186,7 @@ fn Editor(profile: Profile) -> impl IntoView {
             <label for="clock_tolerance_minutes">"Maximum clock tolerance (minutes)"</label>
             <input id="clock_tolerance_minutes" type="number" inputmode="numeric" min="1" max="5"
                 aria-describedby="clock_tolerance_minutes-hint"
+                aria-invalid=move || problems.with(|ps| ps.iter().any(|x| x.field == "clock_tolerance_minutes")).to_string()
                 prop:value=move || tolerance.get() on:input=move |ev| tolerance.set(event_target_value(&ev))/>
             <span class="muted hint" id="clock_tolerance_minutes-hint">"1 to 5; Kerberos and AMT allow at most 5."</span>
             {problem_of(problems, "clock_tolerance_minutes".into())}
@@ -192,6 +194,7 @@ fn Editor(profile: Profile) -> impl IntoView {
             <label for="time_sync_hours">"Synchronize the device clock every (hours)"</label>
             <input id="time_sync_hours" type="number" inputmode="numeric" min="1" max="168"
                 aria-describedby="time_sync_hours-hint"
+                aria-invalid=move || problems.with(|ps| ps.iter().any(|x| x.field == "time_sync_hours")).to_string()
                 prop:value=move || sync_hours.get() on:input=move |ev| sync_hours.set(event_target_value(&ev))/>
             <span class="muted hint" id="time_sync_hours-hint">"1 to 168 (a week)."</span>
             {problem_of(problems, "time_sync_hours".into())}
