@@ -19,6 +19,7 @@
 //! - [`console_setup`]: turning a device's console (redirection listener, SOL) on, as the user.
 //! - [`transcripts`]: console transcripts kept per device policy, read by auditors.
 //! - [`device_page`]: the device page's reads (inventory, logs, clock) and its clock and boot actions.
+//! - [`profiles`]: provisioning profiles (SQLite) and the administrators' services on them.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
 
@@ -36,6 +37,7 @@ pub mod device_page;
 pub mod directory;
 pub mod fleet;
 pub mod portal;
+pub mod profiles;
 pub mod registry;
 pub mod roles;
 pub mod routes;

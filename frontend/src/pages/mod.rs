@@ -6,3 +6,4 @@ pub mod device;
 pub mod devices;
 pub mod home;
 pub mod not_found;
+pub mod profiles;
