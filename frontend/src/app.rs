@@ -5,6 +5,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::pages::ad_settings::AdSettingsPage;
 use crate::pages::{
     audit::AuditPage, console::ConsolePage, device::DevicePage, devices::DevicesPage, home::HomePage,
     not_found::NotFound,
@@ -45,6 +46,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/devices/:id") view=DevicePage/>
                     <Route path=path!("/devices/:id/terminal") view=ConsolePage/>
                     <Route path=path!("/audit") view=AuditPage/>
+                    <Route path=path!("/settings/ad") view=AdSettingsPage/>
                 </Routes>
             </main>
         </Router>
