@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::auth::SessionUser;
 
 /// Why passwords cannot be stored on this portal.
-const NO_SEALER: &str = "this portal has no secret key (PORTAL_SECRET_KEY_FILE), so it cannot store a bind password: use the portal's service account (Kerberos)";
+const NO_SEALER: &str = "This portal has no secret key (PORTAL_SECRET_KEY_FILE), so it cannot store a bind password: use the portal's service account (Kerberos).";
 
 /// A one-line summary of a form for the audit log (no password).
 fn summary(form: &AdSettingsForm) -> String {

@@ -227,7 +227,7 @@ async fn rights(s: &mut Session, settings: &AdSettings, checks: &mut Vec<AdCheck
             ),
         };
         checks.push(check(name, CheckOutcome::Failed, detail));
-        for what in ["change", "delete"] {
+        for what in ["change", "set passwords of", "delete"] {
             checks.push(check(
                 format!("{account} may {what} computer objects in {ou}"),
                 CheckOutcome::Skipped,
