@@ -12,6 +12,7 @@ fn AdminLinks() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || allowed.get().and_then(Result::ok).filter(|a| *a).map(|_| view! {
                 " "<a href="/profiles" id="nav-profiles" accesskey="p">"Profiles"</a>
+                " "<a href="/settings/ad" id="nav-ad-settings">"AD settings"</a>
             })}
         </Transition>
     }
