@@ -33,6 +33,7 @@ pub mod device_clients;
 pub mod device_page;
 pub mod directory;
 pub mod fleet;
+pub mod health;
 pub mod portal;
 pub mod registry;
 pub mod roles;

@@ -42,7 +42,16 @@ pub async fn signin(State(state): State<AppState>, session: Session, uri: Uri, h
     let token = match read_token(&headers) {
         Ok(Some(t)) => t,
         Ok(None) => return unauthorized(&state, Seen::NoToken, None, &next),
-        Err(seen) => return unauthorized(&state, seen, None, &next),
+        Err(seen) => {
+            // Kept for the Kerberos health page, should the user then use the password form.
+            let code = match &seen {
+                Seen::OtherScheme(s) => format!("other_scheme:{}", s.to_ascii_lowercase()),
+                Seen::Refused(e) => e.code().to_string(),
+                Seen::NoToken => String::new(),
+            };
+            crate::health::sso::remember(&session, &code).await;
+            return unauthorized(&state, seen, None, &next);
+        }
     };
     let acceptor = state.acceptor.clone();
     let accepted = match tokio::task::spawn_blocking(move || acceptor.accept(&token)).await {
@@ -58,6 +67,7 @@ pub async fn signin(State(state): State<AppState>, session: Session, uri: Uri, h
                 Some(e.code()),
             )
             .await;
+            crate::health::sso::remember(&session, e.code()).await;
             return unauthorized(&state, Seen::Refused(e), None, &next);
         }
         Err(_) => {
