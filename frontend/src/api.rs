@@ -150,6 +150,28 @@ pub async fn audit_log(filter: shared::AuditFilter) -> Result<DeviceOutcome<shar
     portal.audit_log(parts, filter).await.map_err(ServerFnError::new)
 }
 
+/// Kerberos health of the signed-in user (real tickets), and of `device` when given.
+#[server(prefix = "/api", endpoint = "health")]
+pub async fn kerberos_health(device: Option<i64>) -> Result<shared::HealthReport, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.health(parts, device).await.map_err(ServerFnError::new)
+}
+
+/// Kerberos health estimate for another user, by account name (registry administrators only).
+#[server(prefix = "/api", endpoint = "health-estimate")]
+pub async fn kerberos_health_estimate(
+    account: String,
+    device: Option<i64>,
+) -> Result<shared::HealthReport, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal
+        .health_estimate(parts, account, device)
+        .await
+        .map_err(ServerFnError::new)
+}
+
 /// What the server provides to server functions (it owns sessions, credentials, the directory).
 #[cfg(feature = "ssr")]
 pub mod ssr {
@@ -250,6 +272,19 @@ pub mod ssr {
             parts: http::request::Parts,
             filter: shared::AuditFilter,
         ) -> BoxFuture<'_, Result<DeviceOutcome<shared::AuditPage>, String>>;
+        /// Kerberos health of the signed-in user, and of a device when given.
+        fn health(
+            &self,
+            parts: http::request::Parts,
+            device: Option<i64>,
+        ) -> BoxFuture<'_, Result<shared::HealthReport, String>>;
+        /// Kerberos health estimate for another user (administrators only).
+        fn health_estimate(
+            &self,
+            parts: http::request::Parts,
+            account: String,
+            device: Option<i64>,
+        ) -> BoxFuture<'_, Result<shared::HealthReport, String>>;
     }
 
     /// How server functions find the portal: `expect_context::<PortalHandle>()`.
