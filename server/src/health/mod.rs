@@ -241,6 +241,7 @@ impl AppState {
                 Ok(tok) => out.push(ticket::judge(
                     ticket::base64_len(tok.len()),
                     service,
+                    &spn,
                     version.as_deref(),
                     false,
                 )),
@@ -320,7 +321,11 @@ impl AppState {
         };
         let mut findings = Vec::new();
         for service in [Service::Http, Service::Redirection] {
-            let mut f = ticket::judge(ticket::base64_len(bytes), service, version.as_deref(), true);
+            let spn = match &dev {
+                Some(d) => format!("HTTP/{}:{}", d.fqdn, port_of(d, service)),
+                None => format!("HTTP/<device>:{}", service.port()),
+            };
+            let mut f = ticket::judge(ticket::base64_len(bytes), service, &spn, version.as_deref(), true);
             f.measured.push_str(&format!(
                 " (KB327825: 1200 + 40 × {} + 8 × {} = {bytes} bytes; {} groups in tokenGroups)",
                 counts.d,

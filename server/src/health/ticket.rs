@@ -74,9 +74,9 @@ const SHRINK: &str = "Remove the user from groups they do not need (each group a
     domain-local and other-domain groups about 40), or manage this device with an account in fewer groups; \
     firmware 6.0 and later has no documented limit, so updating the device's firmware also helps.";
 
-/// Judges a measured or estimated token of `b64` base64 characters for `service` on a device
-/// with `amt_version`. `estimate` labels the figure as a TokenSZ estimate.
-pub fn judge(b64: usize, service: Service, amt_version: Option<&str>, estimate: bool) -> Finding {
+/// Judges a measured or estimated token of `b64` base64 characters for `service` (`spn`) on a
+/// device with `amt_version`. `estimate` labels the figure as a TokenSZ estimate.
+pub fn judge(b64: usize, service: Service, spn: &str, amt_version: Option<&str>, estimate: bool) -> Finding {
     let what = if estimate {
         "Estimated token (TokenSZ formula, not measured)"
     } else {
@@ -132,10 +132,7 @@ pub fn judge(b64: usize, service: Service, amt_version: Option<&str>, estimate: 
         code,
         severity,
         title,
-        measured: format!(
-            "{what} for HTTP/…:{}: {b64} base64 characters; {limit_words}",
-            service.port()
-        ),
+        measured: format!("{what} for {spn}: {b64} base64 characters; {limit_words}"),
         fix,
     }
 }
@@ -196,7 +193,7 @@ mod tests {
 
     #[test]
     fn judgements() {
-        let f = judge(5800, Service::Http, Some("4.0.1"), false);
+        let f = judge(5800, Service::Http, "HTTP/x:16992", Some("4.0.1"), false);
         assert_eq!(
             (f.severity, f.code.as_str()),
             (Severity::Problem, "ticket_too_large_16992")
@@ -208,20 +205,26 @@ mod tests {
         );
         assert!(f.fix.contains("groups"));
         // 3500 fits HTTP (4096) but not redirection (3072).
-        assert_eq!(judge(3500, Service::Http, Some("4.0.1"), false).severity, Severity::Ok);
         assert_eq!(
-            judge(3500, Service::Redirection, Some("4.0.1"), false).severity,
+            judge(3500, Service::Http, "HTTP/x:16992", Some("4.0.1"), false).severity,
+            Severity::Ok
+        );
+        assert_eq!(
+            judge(3500, Service::Redirection, "HTTP/x:16994", Some("4.0.1"), false).severity,
             Severity::Problem
         );
         assert_eq!(
-            judge(3900, Service::Http, Some("4.0.1"), false).severity,
+            judge(3900, Service::Http, "HTTP/x:16992", Some("4.0.1"), false).severity,
             Severity::Warning
         );
-        let f = judge(9000, Service::Http, Some("11.8.50"), true);
+        let f = judge(9000, Service::Http, "HTTP/x:16992", Some("11.8.50"), true);
         assert_eq!(f.severity, Severity::Ok);
         assert!(f.measured.starts_with("Estimated token (TokenSZ formula"));
         assert!(f.measured.contains("no limit after 5.x"));
-        assert_eq!(judge(100, Service::Http, None, false).severity, Severity::Warning);
+        assert_eq!(
+            judge(100, Service::Http, "HTTP/x:16992", None, false).severity,
+            Severity::Warning
+        );
     }
 
     #[test]
