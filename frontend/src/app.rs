@@ -6,8 +6,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::{
-    audit::AuditPage, console::ConsolePage, device::DevicePage, devices::DevicesPage, home::HomePage,
-    not_found::NotFound,
+    audit::AuditPage, console::ConsolePage, device::DevicePage, devices::DevicesPage, health::HealthPage,
+    home::HomePage, not_found::NotFound,
 };
 
 /// The document around the app: head, hydration scripts, body.
@@ -45,6 +45,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/devices/:id") view=DevicePage/>
                     <Route path=path!("/devices/:id/terminal") view=ConsolePage/>
                     <Route path=path!("/audit") view=AuditPage/>
+                    <Route path=path!("/health") view=HealthPage/>
                 </Routes>
             </main>
         </Router>
