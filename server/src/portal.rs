@@ -213,10 +213,7 @@ impl Portal for AppState {
     ) -> BoxFuture<'_, Result<shared::HealthReport, String>> {
         Box::pin(async move {
             let user = user_of(&parts).await?;
-            let seen = match parts.extensions.get::<Session>() {
-                Some(s) => crate::health::sso::seen(s).await,
-                None => None,
-            };
+            let seen = crate::health::sso::seen(&parts.headers);
             Ok(self.health_me(&user, seen, device).await)
         })
     }

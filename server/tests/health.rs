@@ -258,22 +258,31 @@ async fn health_with_real_tickets_estimates_and_spns() {
     let err = app.state.health_estimate(&me, "nobody-such", None).await.unwrap_err();
     assert!(err.contains("no user named"), "{err}");
 
-    // SSO: an NTLM attempt, then the password form: the finding says NTLM was offered.
+    // SSO: an NTLM attempt (no session is created for it; a small cookie remembers "ntlm"),
+    // then the password form: the finding says NTLM was offered.
     let r = app
         .get(
             "/signin",
-            Some("Negotiate TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw=="),
+            Some("NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw=="),
             None,
         )
         .await;
     assert_eq!(r.status, 401);
-    let cookie = r.session_cookie().expect("the attempt is remembered in a session");
+    assert!(r.session_cookie().is_none());
+    let seen = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("amt-sso-seen="))
+        .and_then(|v| v.split(';').next())
+        .expect("the attempt is remembered")
+        .to_string();
+    assert_eq!(seen, "amt-sso-seen=other_scheme:ntlm");
     let form = format!("username=erin&password={}", lab["LAB_PASSWORD"].replace('!', "%21"));
-    let r = app
-        .post_form("/signin/password", &form, Some(ORIGIN), Some(&cookie))
-        .await;
+    let r = app.post_form("/signin/password", &form, Some(ORIGIN), None).await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let erin = r.session_cookie().unwrap_or(cookie);
+    let erin = format!("{}; {seen}", r.session_cookie().expect("a session"));
     let r = health(&app, &erin, amt4).await;
     let sso = find(&r, "sso_ntlm");
     assert_eq!(sso.severity, Severity::Warning);

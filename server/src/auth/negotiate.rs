@@ -36,6 +36,16 @@ fn read_token(headers: &HeaderMap) -> Result<Option<Vec<u8>>, Seen> {
         .map_err(|_| Seen::Refused(kerberos::Error::NotBase64))
 }
 
+/// Adds the cookie that tells the Kerberos health page what this refused attempt carried
+/// (see [`crate::health::sso`]); no session is created for a refused sign-in.
+fn remember_seen(state: &AppState, mut resp: Response, code: &str) -> Response {
+    let max_age = state.config.session_hours.clamp(1, 24 * 30) * 3600;
+    if let Some(v) = crate::health::sso::seen_cookie(code, &state.config.public_origin, max_age) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
 /// `GET /signin`.
 pub async fn signin(State(state): State<AppState>, session: Session, uri: Uri, headers: HeaderMap) -> Response {
     let next = super::next_from_query(uri.query());
@@ -49,8 +59,7 @@ pub async fn signin(State(state): State<AppState>, session: Session, uri: Uri, h
                 Seen::Refused(e) => e.code().to_string(),
                 Seen::NoToken => String::new(),
             };
-            crate::health::sso::remember(&session, &code).await;
-            return unauthorized(&state, seen, None, &next);
+            return remember_seen(&state, unauthorized(&state, seen, None, &next), &code);
         }
     };
     let acceptor = state.acceptor.clone();
@@ -67,8 +76,8 @@ pub async fn signin(State(state): State<AppState>, session: Session, uri: Uri, h
                 Some(e.code()),
             )
             .await;
-            crate::health::sso::remember(&session, e.code()).await;
-            return unauthorized(&state, Seen::Refused(e), None, &next);
+            let code = e.code();
+            return remember_seen(&state, unauthorized(&state, Seen::Refused(e), None, &next), code);
         }
         Err(_) => {
             return (

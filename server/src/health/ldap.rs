@@ -53,7 +53,7 @@ pub async fn device_account(dir: &Directory, fqdn: &str) -> Result<(Option<Accou
     let base = dir.config().base_dn.clone();
     let filter = format!(
         "(|(servicePrincipalName={})(&(objectClass=computer)(dNSHostName={})))",
-        ldap_escape(&format!("HTTP/{fqdn}:16992")),
+        ldap_escape(format!("HTTP/{fqdn}:16992")),
         ldap_escape(fqdn)
     );
     let objects = ldap

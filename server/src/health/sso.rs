@@ -1,31 +1,54 @@
 //! The browser's single sign-on setup as the portal saw it at sign-in: Negotiate with Kerberos
 //! (with or without a delegated TGT), NTLM or another scheme offered, or the password form; and
-//! the browser policy that fixes it. Only a short code of what a refused Negotiate attempt
-//! carried is kept in the session (never a token), and only on the rare refused path, so the
-//! normal sign-in costs no extra session write.
+//! the browser policy that fixes it.
+//!
+//! What a refused Negotiate attempt carried is kept as a short code (`ntlm`, `other_scheme:basic`,
+//! a `kerberos::Error` code; never a token) in a small cookie set on the 401 answer, not in a
+//! session: a refused sign-in creates no server-side state, and the normal sign-in path costs
+//! nothing. The code only words the user's own SSO finding, so a forged value harms no one.
 
+use axum::http::{HeaderMap, HeaderValue, header};
 use shared::{CheckFamily, Finding, Severity, SignInMethod};
-use tower_sessions::Session;
 
-/// Session key of the last refused Negotiate attempt's code.
-pub const SEEN_KEY: &str = "sso_seen";
+/// Name of the cookie holding the last refused Negotiate attempt's code.
+pub const SEEN_COOKIE: &str = "amt-sso-seen";
 
-/// Remembers what a refused Negotiate attempt carried (`ntlm`, `other_scheme:basic`, a
-/// `kerberos::Error` code...). Best effort: a session store error only loses the hint.
-pub async fn remember(session: &Session, code: &str) {
-    let code: String = code
-        .chars()
+/// Keeps `[A-Za-z0-9_:-]`, at most 40 characters.
+fn clean(code: &str) -> String {
+    code.chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-'))
         .take(40)
-        .collect();
-    if let Err(e) = session.insert(SEEN_KEY, code).await {
-        tracing::debug!(error = %e, "could not remember the refused sign-in attempt");
-    }
+        .collect::<String>()
+        .to_ascii_lowercase()
 }
 
-/// The code remembered by [`remember`], if any.
-pub async fn seen(session: &Session) -> Option<String> {
-    session.get::<String>(SEEN_KEY).await.ok().flatten()
+/// The `Set-Cookie` value remembering `code` for `max_age_secs` (Secure when the portal's public
+/// URL is https); None for an empty code.
+pub fn seen_cookie(code: &str, public_origin: &str, max_age_secs: i64) -> Option<HeaderValue> {
+    let code = clean(code);
+    if code.is_empty() {
+        return None;
+    }
+    let secure = if public_origin.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{SEEN_COOKIE}={code}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .ok()
+}
+
+/// The code remembered by [`seen_cookie`], from a request's headers.
+pub fn seen(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| kv.trim().strip_prefix(SEEN_COOKIE)?.strip_prefix('=').map(clean))
+        .filter(|c| !c.is_empty())
 }
 
 /// How the portal holds the user's credential.
@@ -176,6 +199,23 @@ mod tests {
             f[1].fix
                 .contains("network.negotiate-auth.delegation-uris = \"https://portal.example.test\"")
         );
+    }
+
+    #[test]
+    fn seen_cookie_round_trip() {
+        let v = seen_cookie("other_scheme:Basic<script>", "https://portal.example.test", 3600).unwrap();
+        let v = v.to_str().unwrap();
+        assert!(v.starts_with("amt-sso-seen=other_scheme:basicscript; Path=/; Max-Age=3600; HttpOnly"));
+        assert!(v.ends_with("; Secure"));
+        assert!(seen_cookie("", "https://x", 1).is_none());
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("__Host-amt-portal=abc; amt-sso-seen=ntlm"),
+        );
+        assert_eq!(seen(&h).as_deref(), Some("ntlm"));
+        h.insert(header::COOKIE, HeaderValue::from_static("amt-sso-seenx=1"));
+        assert_eq!(seen(&h), None);
     }
 
     #[test]
