@@ -5,6 +5,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::pages::ad_settings::AdSettingsPage;
 use crate::pages::{
     audit::AuditPage, console::ConsolePage, device::DevicePage, devices::DevicesPage, health::HealthPage,
     home::HomePage, not_found::NotFound,
@@ -46,6 +47,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/devices/:id/terminal") view=ConsolePage/>
                     <Route path=path!("/audit") view=AuditPage/>
                     <Route path=path!("/health") view=HealthPage/>
+                    <Route path=path!("/settings/ad") view=AdSettingsPage/>
                 </Routes>
             </main>
         </Router>

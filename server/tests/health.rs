@@ -2,7 +2,8 @@
 //! (`amt4.example.test`, whose twin listens on 127.1.0.233): alice's ticket fits the old
 //! firmware's limit and frank's (400 groups) does not; the TokenSZ estimate agrees with the
 //! real sizes of alice, carol and frank; an unregistered FQDN has no SPNs; the SSO finding
-//! names the NTLM attempt that preceded a password sign-in.
+//! names the NTLM attempt that preceded a password sign-in; the device's object is the same on
+//! every DC (the "ad" helper's read-back).
 //!
 //! Not tested in the lab: a duplicate SPN. Samba 4.17 refuses to store one (LDAP constraint
 //! 0000202F "samldb: spn ... would cause a conflict", even for Administrator and for the local
@@ -165,6 +166,9 @@ async fn health_with_real_tickets_estimates_and_spns() {
         r.findings
     );
     assert_eq!(find(&r, "account_password_ok").severity, Severity::Ok);
+    // The object read back from every DC (the lab has one) matches the portal's DC.
+    let dc = find(&r, "dc_consistent");
+    assert!(dc.measured.contains("has the object as written"), "{}", dc.measured);
     assert_eq!(find(&r, "sso_kerberos").severity, Severity::Ok);
     assert_eq!(find(&r, "sso_delegated").severity, Severity::Ok);
 

@@ -18,6 +18,8 @@ pub struct AccountFacts {
     pub dn: String,
     /// msDS-KeyVersionNumber.
     pub kvno: Option<u32>,
+    /// Its servicePrincipalName values.
+    pub spns: Vec<String>,
     /// pwdLastSet as Unix seconds (None: never set).
     pub pwd_last_set: Option<i64>,
     /// userAccountControl.
@@ -160,6 +162,7 @@ mod tests {
         AccountFacts {
             dn: "CN=AMT1,OU=AMT Devices,DC=example,DC=test".into(),
             kvno: Some(3),
+            spns: vec![],
             pwd_last_set: set,
             uac,
             computer,

@@ -66,6 +66,7 @@ pub async fn device_account(dir: &Directory, fqdn: &str) -> Result<(Option<Accou
                 "pwdLastSet",
                 "userAccountControl",
                 "objectClass",
+                "servicePrincipalName",
             ],
         )
         .await
@@ -89,6 +90,7 @@ pub async fn device_account(dir: &Directory, fqdn: &str) -> Result<(Option<Accou
         .map(SearchEntry::construct)
         .map(|e| AccountFacts {
             kvno: first(&e, "msDS-KeyVersionNumber").and_then(|v| v.parse().ok()),
+            spns: e.attrs.get("servicePrincipalName").cloned().unwrap_or_default(),
             pwd_last_set: first(&e, "pwdLastSet")
                 .and_then(|v| v.parse::<i64>().ok())
                 .and_then(filetime_to_unix),

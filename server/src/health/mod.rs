@@ -7,14 +7,14 @@
 //!   and the TokenSZ estimate for users who have not signed in.
 //! - [`spn`]: each `HTTP/<fqdn>:16992..16995` registered exactly once.
 //! - [`account`]: the device object's key version and password age.
+//! - [`dc`]: the device's object the same on every domain controller (the "ad" helper's
+//!   [`crate::ad::check_on_every_dc`]).
 //! - [`sso`]: the browser's single sign-on setup as seen at sign-in.
 //! - [`ldap`]: the directory reads behind them.
-//!
-//! DC consistency (the same answer from every domain controller) is the "ad" helper's
-//! `check_on_every_dc`; it is not duplicated here.
 
 pub mod account;
 pub mod clock;
+pub mod dc;
 pub mod ldap;
 pub mod spn;
 pub mod sso;
@@ -151,6 +151,7 @@ impl AppState {
                     time::OffsetDateTime::now_utc().unix_timestamp(),
                     max_age,
                 ));
+                out.push(self.dc_finding(&a).await);
             }
             Ok((None, _)) => out.push(problem(
                 CheckFamily::DeviceAccount,
@@ -168,6 +169,27 @@ impl AppState {
             )),
         }
         out
+    }
+
+    /// The device object `a` as every domain controller holds it, against the portal's DC.
+    async fn dc_finding(&self, a: &account::AccountFacts) -> Finding {
+        let settings = match self.ad_settings().await {
+            Ok(s) => s,
+            Err(e) => {
+                return warning(
+                    CheckFamily::DcConsistency,
+                    "dc_settings",
+                    "The domain controllers could not be listed",
+                    e.to_string(),
+                    "Check the AD settings (Settings → Active Directory).",
+                );
+            }
+        };
+        let expected = crate::ad::Expected {
+            spns: a.spns.clone(),
+            key_version: a.kvno.unwrap_or(0),
+        };
+        dc::judge(&a.dn, &crate::ad::check_on_every_dc(&settings, &a.dn, &expected).await)
     }
 
     /// The signed-in user's findings; with `device`, also that device's (real tickets, read as
