@@ -244,6 +244,28 @@ pub async fn can_manage_profiles() -> Result<bool, ServerFnError> {
     portal.can_manage_profiles(parts).await.map_err(ServerFnError::new)
 }
 
+/// Kerberos health of the signed-in user (real tickets), and of `device` when given.
+#[server(prefix = "/api", endpoint = "health")]
+pub async fn kerberos_health(device: Option<i64>) -> Result<shared::HealthReport, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.health(parts, device).await.map_err(ServerFnError::new)
+}
+
+/// Kerberos health estimate for another user, by account name (registry administrators only).
+#[server(prefix = "/api", endpoint = "health-estimate")]
+pub async fn kerberos_health_estimate(
+    account: String,
+    device: Option<i64>,
+) -> Result<shared::HealthReport, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal
+        .health_estimate(parts, account, device)
+        .await
+        .map_err(ServerFnError::new)
+}
+
 /// The AD settings page's data (registry administrators only).
 #[server(prefix = "/api", endpoint = "ad-settings")]
 pub async fn ad_settings() -> Result<shared::ad::AdSettingsView, ServerFnError> {
@@ -426,6 +448,20 @@ pub mod ssr {
         ) -> BoxFuture<'_, Result<shared::profiles::DeviceProfileView, String>>;
         /// Whether the user may manage profiles.
         fn can_manage_profiles(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<bool, String>>;
+        /// Kerberos health of the signed-in user, and of a device when given.
+        fn health(
+            &self,
+            parts: http::request::Parts,
+            device: Option<i64>,
+        ) -> BoxFuture<'_, Result<shared::HealthReport, String>>;
+        /// Kerberos health estimate for another user (administrators only).
+        fn health_estimate(
+            &self,
+            parts: http::request::Parts,
+            account: String,
+            device: Option<i64>,
+        ) -> BoxFuture<'_, Result<shared::HealthReport, String>>;
+        /// The AD settings page's data (administrators only).
         /// The AD settings page's data (administrators only).
         fn ad_settings(&self, parts: http::request::Parts)
         -> BoxFuture<'_, Result<shared::ad::AdSettingsView, String>>;

@@ -8,8 +8,8 @@ use leptos_router::path;
 use crate::pages::profiles::{ProfileEditorPage, ProfilesPage};
 use crate::pages::ad_settings::AdSettingsPage;
 use crate::pages::{
-    audit::AuditPage, console::ConsolePage, device::DevicePage, devices::DevicesPage, home::HomePage,
-    not_found::NotFound,
+    audit::AuditPage, console::ConsolePage, device::DevicePage, devices::DevicesPage, health::HealthPage,
+    home::HomePage, not_found::NotFound,
 };
 
 /// The document around the app: head, hydration scripts, body.
@@ -50,6 +50,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/profiles") view=ProfilesPage/>
                     <Route path=path!("/profiles/new") view=ProfileEditorPage/>
                     <Route path=path!("/profiles/:id") view=ProfileEditorPage/>
+                    <Route path=path!("/health") view=HealthPage/>
                     <Route path=path!("/settings/ad") view=AdSettingsPage/>
                 </Routes>
             </main>

@@ -317,7 +317,7 @@ async fn read_events(client: &Client) -> Result<Vec<String>, ClientError> {
 }
 
 /// The device's clock against ours.
-async fn read_clock(client: &Client) -> Result<ClockView, ClientError> {
+pub(crate) async fn read_clock(client: &Client) -> Result<ClockView, ClientError> {
     let out =
         GetLowAccuracyTimeSynchOutput::from_element(&client.invoke(&time_sync::get_low_accuracy_time_synch()).await?)?;
     let portal = now_unix();

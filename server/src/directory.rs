@@ -36,7 +36,8 @@ const UNKNOWN_MAX_AGE: Duration = Duration::from_secs(600);
 /// How long a measured clock offset is shown before the DC is asked again.
 const CLOCK_MAX_AGE: Duration = Duration::from_secs(60);
 
-fn sid_filter_value(sid: &str) -> Option<String> {
+/// The escaped binary form of `sid` for an LDAP filter (`(objectSid=…)`).
+pub(crate) fn sid_filter_value(sid: &str) -> Option<String> {
     let mut parts = sid.strip_prefix("S-")?.split('-');
     let revision: u8 = parts.next()?.parse().ok()?;
     let authority: u64 = parts.next()?.parse().ok()?;
@@ -60,7 +61,9 @@ impl Directory {
         }
     }
 
-    async fn connect(&self, bind: bool) -> Result<ldap3::Ldap, String> {
+    /// A connection to the directory, bound with the portal's keytab when `bind` (also used by
+    /// [`crate::health`]'s lookups).
+    pub(crate) async fn connect(&self, bind: bool) -> Result<ldap3::Ldap, String> {
         let settings = LdapConnSettings::new().set_conn_timeout(Duration::from_secs(5));
         let (conn, mut ldap) = LdapConnAsync::with_settings(settings, &self.cfg.url)
             .await
@@ -78,6 +81,11 @@ impl Directory {
                 })?;
         }
         Ok(ldap)
+    }
+
+    /// The directory's settings (URL, host, base DN).
+    pub(crate) fn config(&self) -> &LdapConfig {
+        &self.cfg
     }
 
     /// Names (sAMAccountName) for `sids`; SIDs the directory does not know are left out.

@@ -38,6 +38,7 @@ pub mod device_clients;
 pub mod device_page;
 pub mod directory;
 pub mod fleet;
+pub mod health;
 pub mod portal;
 pub mod profiles;
 pub mod registry;

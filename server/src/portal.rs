@@ -260,6 +260,33 @@ impl Portal for AppState {
         })
     }
 
+    fn health(
+        &self,
+        parts: http::request::Parts,
+        device: Option<i64>,
+    ) -> BoxFuture<'_, Result<shared::HealthReport, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            let seen = crate::health::sso::seen(&parts.headers);
+            Ok(self.health_me(&user, seen, device).await)
+        })
+    }
+
+    fn health_estimate(
+        &self,
+        parts: http::request::Parts,
+        account: String,
+        device: Option<i64>,
+    ) -> BoxFuture<'_, Result<shared::HealthReport, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            if !self.is_admin(&user).await {
+                return Err(self.not_admin());
+            }
+            self.health_estimate(&user, account.trim(), device).await
+        })
+    }
+
     fn me(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<Option<Me>, String>> {
         Box::pin(async move {
             match session_user(&parts).await? {

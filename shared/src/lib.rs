@@ -8,6 +8,7 @@ pub mod console;
 pub mod details;
 pub mod devices;
 pub mod fleet;
+pub mod health;
 pub mod me;
 pub mod profiles;
 
@@ -20,6 +21,7 @@ pub use fleet::{
     BulkReport, BulkResult, DiscoveryView, FleetPage, FleetQuery, FleetRow, Health, HealthCounts, MAX_BULK,
     MAX_PAGE_SIZE, NewDeviceForm, RefreshProgress, SortKey,
 };
+pub use health::{CheckFamily, Finding, HealthReport, HealthSubject, Severity};
 pub use me::{AdGroup, DelegationView, KerberosView, Me, SignInMethod};
 
 /// AMT firmware of generations 2 to 5 refuses HTTP Negotiate tokens longer than this, measured

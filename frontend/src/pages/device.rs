@@ -71,6 +71,7 @@ pub fn DevicePage() -> impl IntoView {
                 Ok(DeviceOutcome::Refused { code, message }) => view! {
                     <section class="card error" id="device-refused" data-code=code role="alert">
                         <h1>"The device could not be read as you"</h1><p id="refusal">{message}</p>
+                        <p><a href=format!("/health?device={}", id()) id="device-health-link">"Check Kerberos health for this device"</a></p>
                     </section>
                 }.into_any(),
                 Err(e) => view! { <section class="card error" role="alert"><p>{e.to_string()}</p></section> }.into_any(),
@@ -97,6 +98,7 @@ fn device_view(
             <nav class="sections" aria-label="Sections of this page">
                 <a href="#rights">"What you may do"</a>
                 <a href="#power">"Power"</a>
+                <a href=format!("/health?device={id}") id="device-health-link">"Kerberos health"</a>
                 <a href="#inventory">"Status and inventory"</a>
                 <a href="#clock">"Clock"</a>
                 <a href="#transcripts">"Console transcripts"</a>

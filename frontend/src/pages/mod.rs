@@ -5,6 +5,7 @@ pub mod audit;
 pub mod console;
 pub mod device;
 pub mod devices;
+pub mod health;
 pub mod home;
 pub mod not_found;
 pub mod profiles;

@@ -47,13 +47,31 @@ async fn accept(state: &AppState, token: Vec<u8>) -> Result<Result<kerberos::Acc
         .map_err(|_| ())
 }
 
+/// Adds the cookie that tells the Kerberos health page what this refused attempt carried
+/// (see [`crate::health::sso`]); no session is created for a refused sign-in.
+fn remember_seen(state: &AppState, mut resp: Response, code: &str) -> Response {
+    let max_age = state.config.session_hours.clamp(1, 24 * 30) * 3600;
+    if let Some(v) = crate::health::sso::seen_cookie(code, &state.config.public_origin, max_age) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
 /// `GET /signin`.
 pub async fn signin(State(state): State<AppState>, session: Session, uri: Uri, headers: HeaderMap) -> Response {
     let next = super::next_from_query(uri.query());
     let token = match read_token(&headers) {
         Ok(Some(t)) => t,
         Ok(None) => return unauthorized(&state, Seen::NoToken, None, &next),
-        Err(seen) => return unauthorized(&state, seen, None, &next),
+        Err(seen) => {
+            // Kept for the Kerberos health page, should the user then use the password form.
+            let code = match &seen {
+                Seen::OtherScheme(s) => format!("other_scheme:{}", s.to_ascii_lowercase()),
+                Seen::Refused(e) => e.code().to_string(),
+                Seen::NoToken => String::new(),
+            };
+            return remember_seen(&state, unauthorized(&state, seen, None, &next), &code);
+        }
     };
     let accepted = match accept(&state, token).await {
         Ok(Ok(a)) => a,
@@ -63,7 +81,8 @@ pub async fn signin(State(state): State<AppState>, session: Session, uri: Uri, h
                 .audit
                 .record(None, "sign-in (Negotiate)", None, "refused", Some(e.code()))
                 .await;
-            return unauthorized(&state, Seen::Refused(e), None, &next);
+            let code = e.code();
+            return remember_seen(&state, unauthorized(&state, Seen::Refused(e), None, &next), code);
         }
         Err(_) => {
             return (
