@@ -17,6 +17,7 @@
 //! - [`routes`]: protocol routes beside the pages (the serial console's WebSocket).
 //! - [`console_setup`]: turning a device's console (redirection listener, SOL) on, as the user.
 //! - [`device_page`]: the device page's reads (inventory, logs, clock) and its clock and boot actions.
+//! - [`provision`]: applying a profile to devices (reprovision runs), self-service requests, key rotation.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
 
@@ -34,6 +35,7 @@ pub mod device_page;
 pub mod directory;
 pub mod fleet;
 pub mod portal;
+pub mod provision;
 pub mod registry;
 pub mod roles;
 pub mod routes;
@@ -81,6 +83,8 @@ pub struct AppState {
     pub sealer: Option<Arc<admin_mode::Sealer>>,
     /// Device clients kept between a user's clicks.
     pub device_clients: Arc<device_clients::DeviceClients>,
+    /// Provisioning runs under way (bounded concurrency, one per device).
+    pub provision: Arc<provision::Runner>,
 }
 
 impl AppState {
@@ -118,6 +122,7 @@ impl AppState {
             fleet: Arc::new(fleet::Fleet::default()),
             sealer,
             device_clients: Arc::new(device_clients::DeviceClients::default()),
+            provision: Arc::new(provision::Runner::default()),
         })
     }
 }

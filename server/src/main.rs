@@ -161,6 +161,7 @@ async fn run(config: Config) -> Result<(), String> {
     server::spawn_sweeper(state.creds.clone());
     state.spawn_fleet_poller();
     server::device_clients::spawn_sweeper(state.device_clients.clone(), state.creds.clone());
+    server::provision::spawn_schedule(state.clone());
     let app = server::app(state)
         .await?
         .into_make_service_with_connect_info::<SocketAddr>();

@@ -9,6 +9,7 @@ pub mod devices;
 pub mod fleet;
 pub mod me;
 pub mod profiles;
+pub mod provision;
 
 pub use admin_mode::AdminModeView;
 pub use audit::{AuditFilter, AuditPage, AuditRow};

@@ -55,7 +55,12 @@ impl Realm {
     ];
 
     /// The realms that only read (what a viewer gets).
-    pub const READ: [Realm; 4] = [Realm::GeneralInfo, Realm::HardwareAsset, Realm::EventLogReader, Realm::AuditLog];
+    pub const READ: [Realm; 4] = [
+        Realm::GeneralInfo,
+        Realm::HardwareAsset,
+        Realm::EventLogReader,
+        Realm::AuditLog,
+    ];
 
     /// The number AMT uses on the wire.
     pub fn value(self) -> u8 {
@@ -202,7 +207,11 @@ pub struct RedirectionPolicy {
 
 impl Default for RedirectionPolicy {
     fn default() -> Self {
-        RedirectionPolicy { sol: true, storage: false, kvm: false }
+        RedirectionPolicy {
+            sol: true,
+            storage: false,
+            kvm: false,
+        }
     }
 }
 
