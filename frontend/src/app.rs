@@ -9,6 +9,7 @@ use crate::pages::{
     audit::AuditPage, console::ConsolePage, device::DevicePage, devices::DevicesPage, home::HomePage,
     not_found::NotFound,
 };
+use crate::pages::{provisioning::ProvisioningPage, requests::RequestsPage};
 
 /// The document around the app: head, hydration scripts, body.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -45,6 +46,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/devices/:id") view=DevicePage/>
                     <Route path=path!("/devices/:id/terminal") view=ConsolePage/>
                     <Route path=path!("/audit") view=AuditPage/>
+                    <Route path=path!("/provisioning") view=ProvisioningPage/>
+                    <Route path=path!("/requests") view=RequestsPage/>
                 </Routes>
             </main>
         </Router>

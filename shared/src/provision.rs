@@ -308,6 +308,28 @@ pub struct NewRequest {
     pub on_behalf_of: String,
 }
 
+/// What "Apply the profile" started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    /// The runs started, one per device.
+    pub runs: Vec<i64>,
+    /// Per device that could not start, why.
+    pub refused: Vec<String>,
+}
+
+/// The provisioning part of a device page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceProvisioning {
+    /// Whether the user may apply the profile (administrators).
+    pub can_apply: bool,
+    /// The device's latest runs, newest first (administrators and approvers; else empty).
+    pub runs: Vec<RunView>,
+    /// The device's requests (all for administrators and approvers, else the user's own).
+    pub requests: Vec<RequestView>,
+    /// Whether the user may request on behalf of another user (helpdesk).
+    pub is_helpdesk: bool,
+}
+
 /// The longest reason or comment kept, in characters.
 pub const MAX_REQUEST_TEXT: usize = 500;
 

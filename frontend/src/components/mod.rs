@@ -5,4 +5,5 @@ pub mod console_terminal;
 pub mod groups;
 pub mod kerberos;
 pub mod power;
+pub mod provisioning;
 pub mod topbar;

@@ -8,7 +8,7 @@ pub fn TopBar(name: String, account: String) -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="brand" href="/">"AMT Portal"</a>
-            <nav><a href="/devices" accesskey="d">"Devices"</a>" "<a href="/audit" accesskey="a">"Audit log"</a></nav>
+            <nav><a href="/devices" accesskey="d">"Devices"</a>" "<a href="/audit" accesskey="a">"Audit log"</a>" "<a href="/requests">"Requests"</a>" "<a href="/provisioning">"Provisioning"</a></nav>
             <span class="who" title=account>{name}</span>
             <form method="post" action="/signout">
                 <button type="submit" id="sign-out" accesskey="q">"Sign out"</button>
@@ -23,7 +23,7 @@ pub fn Nav() -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="brand" href="/">"AMT Portal"</a>
-            <nav><a href="/devices" accesskey="d">"Devices"</a>" "<a href="/audit" accesskey="a">"Audit log"</a></nav>
+            <nav><a href="/devices" accesskey="d">"Devices"</a>" "<a href="/audit" accesskey="a">"Audit log"</a>" "<a href="/requests">"Requests"</a>" "<a href="/provisioning">"Provisioning"</a></nav>
             <form method="post" action="/signout">
                 <button type="submit" id="sign-out">"Sign out"</button>
             </form>

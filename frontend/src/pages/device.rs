@@ -15,6 +15,7 @@ use shared::{DeviceOutcome, PowerAction};
 use crate::api::{RunPowerAction, SyncDeviceClock, device_details};
 use crate::components::admin_mode::AdminModePanel;
 use crate::components::power::PowerButtons;
+use crate::components::provisioning::ProvisioningPanel;
 use crate::components::topbar::Nav;
 
 /// `2026-12-05T15:30:12Z` as `2026-12-05 15:30:12 UTC`.
@@ -75,6 +76,7 @@ pub fn DevicePage() -> impl IntoView {
             })}
         </Transition>
         {move || (id() > 0).then(|| view! { <AdminModePanel id=id()/> })}
+        {move || (id() > 0).then(|| view! { <ProvisioningPanel id=id()/> })}
     }
 }
 

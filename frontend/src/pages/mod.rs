@@ -6,3 +6,5 @@ pub mod device;
 pub mod devices;
 pub mod home;
 pub mod not_found;
+pub mod provisioning;
+pub mod requests;

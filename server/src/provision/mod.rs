@@ -65,7 +65,7 @@ impl Runner {
 #[derive(Clone)]
 pub enum Starter {
     /// An administrator (or the approver of a request), acting as themselves.
-    User(SessionUser),
+    User(Box<SessionUser>),
     /// The key-rotation schedule.
     Schedule,
 }
@@ -129,7 +129,7 @@ impl AppState {
         tokio::spawn(async move {
             let _permit = state.provision.permits.clone().acquire_owned().await;
             let user = match &starter {
-                Starter::User(u) => Some(u.clone()),
+                Starter::User(u) => Some((**u).clone()),
                 Starter::Schedule => None,
             };
             let mut ops = live::LiveSteps::new(state.clone(), run_id, device_id, user);
@@ -175,7 +175,10 @@ impl AppState {
         }
         let (mut started, mut refused) = (Vec::new(), Vec::new());
         for id in ids {
-            match self.start_run(Starter::User(user.clone()), id, "apply", None).await {
+            match self
+                .start_run(Starter::User(Box::new(user.clone())), id, "apply", None)
+                .await
+            {
                 Ok(run) => started.push(run),
                 Err(e) => refused.push(e),
             }
@@ -197,7 +200,12 @@ impl AppState {
         }
         let kind = if run.kind == "rotate" { "rotate" } else { "apply" };
         let new = self
-            .start_run(Starter::User(user.clone()), run.device_id, kind, run.request_id)
+            .start_run(
+                Starter::User(Box::new(user.clone())),
+                run.device_id,
+                kind,
+                run.request_id,
+            )
             .await?;
         if let Some(req) = run.request_id {
             requests::set_run(&self.pool, req, new).await?;
@@ -363,7 +371,7 @@ impl AppState {
             return Ok(format!("Request {id} is denied; {} sees your comment.", r.requester));
         }
         match self
-            .start_run(Starter::User(user.clone()), r.device_id, "apply", Some(id))
+            .start_run(Starter::User(Box::new(user.clone())), r.device_id, "apply", Some(id))
             .await
         {
             Ok(run) => {
@@ -420,6 +428,25 @@ impl AppState {
             None,
         )
         .await
+    }
+
+    /// The provisioning part of device `id`'s page for `user`.
+    pub async fn device_provisioning_view(
+        &self,
+        user: &SessionUser,
+        id: i64,
+    ) -> Result<shared::provision::DeviceProvisioning, String> {
+        let runs = if self.may_read_runs(user).await {
+            record::latest(&self.pool, Some(id), 10).await?
+        } else {
+            Vec::new()
+        };
+        Ok(shared::provision::DeviceProvisioning {
+            can_apply: self.is_admin(user).await,
+            runs,
+            requests: self.device_requests(user, id).await?,
+            is_helpdesk: self.request_actor(user).await.1,
+        })
     }
 
     /// Starts key-rotation runs for the devices whose key is older than the rotation period.
