@@ -224,7 +224,35 @@ fn put(st: &mut DeviceState, req: &Request, class: &str, ctx: &OpCtx<'_>, reply:
             }
             audit_redirection(st, old, ctx);
         }
+        // Reading the consent policy needs General Info; changing it, administration.
+        "IPS_OptInService" if !ctx.principal.has_realm(realm::PT_ADMINISTRATION) => {
+            return fault(faults::access_denied);
+        }
+        "IPS_OptInService" => match body.get("OptInRequired").map(str::parse::<u32>) {
+            None => {}
+            Some(Ok(v @ (0 | 1 | 0xFFFF_FFFF))) => st.opt_in_required = v,
+            Some(_) => return fault(faults::invalid_representation),
+        },
         "AMT_KerberosSettingData" => {
+            // MasterKey (RC4) and Passphrase (AES) cannot be combined; a passphrase needs its
+            // salt and iteration count; a master key is 16 bytes (reference §2.8).
+            let master_key = body.get("MasterKey");
+            let passphrase = body.get("Passphrase");
+            if master_key.is_some() && passphrase.is_some() {
+                return fault(faults::invalid_representation);
+            }
+            if master_key.is_some_and(|m| B64.decode(m.trim()).map(|k| k.len()) != Ok(16)) {
+                return fault(faults::invalid_representation);
+            }
+            if passphrase.is_some()
+                && (body.get("Salt").is_none_or(str::is_empty)
+                    || body
+                        .get("IterationCount")
+                        .and_then(|i| i.parse::<u32>().ok())
+                        .is_none_or(|i| i == 0))
+            {
+                return fault(faults::invalid_representation);
+            }
             let k = &mut st.kerberos;
             let enabled = match body.get("KrbEnabled") {
                 Some(v) if is_bool(v) => v == "true",
@@ -511,6 +539,10 @@ fn acl_input(st: &DeviceState, input: &Properties, handle: Option<u32>) -> Resul
             return Err(PT_NOT_PERMITTED);
         }
         let bytes = B64.decode(sid_b64).map_err(|_| PT_INVALID_PARAMETER)?;
+        // 1–28 bytes, a multiple of 4 (LMS): at most 5 sub-authorities (reference §2.9).
+        if bytes.len() > 28 {
+            return Err(PT_INVALID_PARAMETER);
+        }
         e.sid = Some(
             amt::Sid::from_bytes(&bytes)
                 .map_err(|_| PT_INVALID_PARAMETER)?

@@ -17,6 +17,8 @@
 //! * [`device`]: device-side parsing of requests and writing of firmware-shaped responses.
 //! * [`redirection`]: the redirection (SOL) binary protocol, both directions.
 //! * [`sol`]: a Serial-over-LAN console session (client side) over that protocol.
+//! * [`provision`]: Kerberos provisioning: device keys, Kerberos settings, ACL sync,
+//!   redirection, user consent, clock.
 //!
 //! Conventions: nothing here panics on input from the network; every decoder returns a
 //! `Result` with a thiserror enum. Parsing is by namespace URI, never by prefix.
@@ -28,6 +30,7 @@ pub mod fault;
 pub mod http;
 pub mod models;
 pub mod ns;
+pub mod provision;
 pub mod realm;
 pub mod records;
 pub mod redirection;
