@@ -7,6 +7,7 @@
 //! - [`security`]: origin checks, security headers, sign-in requirement.
 //! - [`portal`]: the services behind the UI's server functions.
 //! - [`db`], [`audit`]: SQLite and the portal's audit log.
+//! - [`ad`]: AD settings, the "test" action, device computer objects and their per-DC check.
 //! - [`admin_mode`]: the explicit, audited Digest admin mode (stored accounts sealed).
 //! - [`db`], [`audit`]: SQLite and the portal's audit log; [`audit_view`]: its search and CSV export.
 //! - [`registry`]: the device registry, the only source of device addresses.
@@ -21,6 +22,7 @@
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
 
+pub mod ad;
 pub mod admin_mode;
 pub mod audit;
 pub mod audit_view;

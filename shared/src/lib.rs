@@ -1,6 +1,7 @@
 //! Types shared by the browser and the server. Serde only: this crate must build for
 //! `wasm32-unknown-unknown`, so nothing here touches sockets, files, GSSAPI or SQL.
 
+pub mod ad;
 pub mod admin_mode;
 pub mod audit;
 pub mod console;
