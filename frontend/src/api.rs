@@ -150,6 +150,81 @@ pub async fn audit_log(filter: shared::AuditFilter) -> Result<DeviceOutcome<shar
     portal.audit_log(parts, filter).await.map_err(ServerFnError::new)
 }
 
+/// Every provisioning profile with its entry count and devices (administrators; others get the reason).
+#[server(prefix = "/api", endpoint = "profiles")]
+pub async fn list_profiles() -> Result<DeviceOutcome<Vec<shared::profiles::ProfileSummary>>, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.profiles(parts).await.map_err(ServerFnError::new)
+}
+
+/// One profile to edit (`0`: a new one with the defaults); administrators only.
+#[server(prefix = "/api", endpoint = "profile")]
+pub async fn get_profile(id: i64) -> Result<DeviceOutcome<shared::profiles::Profile>, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.profile(parts, id).await.map_err(ServerFnError::new)
+}
+
+/// Validates and saves a profile: its id, or every problem by its field (administrators only).
+#[server(prefix = "/api", endpoint = "profile-save", input = Json)]
+pub async fn save_profile(profile: shared::profiles::Profile) -> Result<shared::profiles::SaveOutcome, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.save_profile(parts, profile).await.map_err(ServerFnError::new)
+}
+
+/// Deletes a profile no device uses (administrators only).
+#[server(prefix = "/api", endpoint = "profile-delete")]
+pub async fn delete_profile(id: i64) -> Result<String, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.delete_profile(parts, id).await.map_err(ServerFnError::new)
+}
+
+/// AD users and groups whose name starts with `query`, for the profile editor (administrators only).
+#[server(prefix = "/api", endpoint = "principals")]
+pub async fn search_principals(query: String) -> Result<Vec<shared::profiles::Principal>, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.search_principals(parts, query).await.map_err(ServerFnError::new)
+}
+
+/// Every device with the profile it uses, for "assign devices" (administrators only).
+#[server(prefix = "/api", endpoint = "profile-devices")]
+pub async fn profile_devices() -> Result<Vec<shared::profiles::ProfileDevice>, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.profile_devices(parts).await.map_err(ServerFnError::new)
+}
+
+/// Gives devices a profile (`None`: no profile); administrators only, audited per device.
+#[server(prefix = "/api", endpoint = "profile-assign", input = Json)]
+pub async fn assign_profile(profile_id: Option<i64>, device_ids: Vec<i64>) -> Result<String, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal
+        .assign_profile(parts, profile_id, device_ids)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// The device page's profile chooser (filled for administrators only).
+#[server(prefix = "/api", endpoint = "device-profile")]
+pub async fn device_profile(id: i64) -> Result<shared::profiles::DeviceProfileView, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.device_profile(parts, id).await.map_err(ServerFnError::new)
+}
+
+/// Whether the signed-in user may manage profiles (for the navigation link).
+#[server(prefix = "/api", endpoint = "can-manage-profiles")]
+pub async fn can_manage_profiles() -> Result<bool, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.can_manage_profiles(parts).await.map_err(ServerFnError::new)
+}
+
 /// The provisioning part of a device page: may the user apply, the runs, the requests.
 #[server(prefix = "/api", endpoint = "device-provisioning")]
 pub async fn device_provisioning(id: i64) -> Result<shared::provision::DeviceProvisioning, ServerFnError> {
@@ -320,6 +395,51 @@ pub mod ssr {
             parts: http::request::Parts,
             filter: shared::AuditFilter,
         ) -> BoxFuture<'_, Result<DeviceOutcome<shared::AuditPage>, String>>;
+        /// Every profile (administrators only).
+        fn profiles(
+            &self,
+            parts: http::request::Parts,
+        ) -> BoxFuture<'_, Result<DeviceOutcome<Vec<shared::profiles::ProfileSummary>>, String>>;
+        /// One profile, `0` for a new one (administrators only).
+        fn profile(
+            &self,
+            parts: http::request::Parts,
+            id: i64,
+        ) -> BoxFuture<'_, Result<DeviceOutcome<shared::profiles::Profile>, String>>;
+        /// Validates and saves a profile (administrators only).
+        fn save_profile(
+            &self,
+            parts: http::request::Parts,
+            profile: shared::profiles::Profile,
+        ) -> BoxFuture<'_, Result<shared::profiles::SaveOutcome, String>>;
+        /// Deletes an unused profile (administrators only).
+        fn delete_profile(&self, parts: http::request::Parts, id: i64) -> BoxFuture<'_, Result<String, String>>;
+        /// Directory type-ahead of users and groups (administrators only).
+        fn search_principals(
+            &self,
+            parts: http::request::Parts,
+            query: String,
+        ) -> BoxFuture<'_, Result<Vec<shared::profiles::Principal>, String>>;
+        /// Every device with its profile (administrators only).
+        fn profile_devices(
+            &self,
+            parts: http::request::Parts,
+        ) -> BoxFuture<'_, Result<Vec<shared::profiles::ProfileDevice>, String>>;
+        /// Gives devices a profile (administrators only).
+        fn assign_profile(
+            &self,
+            parts: http::request::Parts,
+            profile_id: Option<i64>,
+            device_ids: Vec<i64>,
+        ) -> BoxFuture<'_, Result<String, String>>;
+        /// The device page's profile chooser.
+        fn device_profile(
+            &self,
+            parts: http::request::Parts,
+            id: i64,
+        ) -> BoxFuture<'_, Result<shared::profiles::DeviceProfileView, String>>;
+        /// Whether the user may manage profiles.
+        fn can_manage_profiles(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<bool, String>>;
         /// The provisioning part of a device page.
         fn device_provisioning(
             &self,

@@ -5,6 +5,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::pages::profiles::{ProfileEditorPage, ProfilesPage};
 use crate::pages::{
     audit::AuditPage, console::ConsolePage, device::DevicePage, devices::DevicesPage, home::HomePage,
     not_found::NotFound,
@@ -48,6 +49,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=AuditPage/>
                     <Route path=path!("/provisioning") view=ProvisioningPage/>
                     <Route path=path!("/requests") view=RequestsPage/>
+                    <Route path=path!("/profiles") view=ProfilesPage/>
+                    <Route path=path!("/profiles/new") view=ProfileEditorPage/>
+                    <Route path=path!("/profiles/:id") view=ProfileEditorPage/>
                 </Routes>
             </main>
         </Router>

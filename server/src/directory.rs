@@ -1,6 +1,7 @@
 //! Active Directory lookups over LDAP (ldap3), bound with SASL GSSAPI from the portal's keytab:
 //! names for SIDs (a user's groups, audit log initiators; batched, cached), the domain
-//! controller's clock, and the computer objects of AMT devices in the configured OU (discovery).
+//! controller's clock, the computer objects of AMT devices in the configured OU (discovery), and
+//! users and groups for the profile editor (type-ahead search, SID resolution).
 //!
 //! Lookups are best effort for display: when the directory does not answer, the UI shows SIDs
 //! and says why. Names are cached in memory (they rarely change; the cache is small).
@@ -9,7 +10,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
+use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry, SearchOptions};
+use shared::profiles::{Principal, PrincipalKind};
 
 use crate::config::LdapConfig;
 
@@ -254,6 +256,128 @@ impl Directory {
     }
 }
 
+/// Most principals a type-ahead search returns.
+pub const MAX_SEARCH_RESULTS: usize = 20;
+
+/// Users (not computers) and groups.
+const PRINCIPALS: &str = "(|(&(objectClass=user)(!(objectClass=computer)))(objectClass=group))";
+
+/// The LDAP filter for principals whose sAMAccountName, cn or displayName starts with `query`
+/// (escaped: `*`, `(`, `)`, `\` and NUL are literal).
+pub fn principal_filter(query: &str) -> String {
+    let q = ldap3::ldap_escape(query.trim());
+    format!("(&{PRINCIPALS}(|(sAMAccountName={q}*)(cn={q}*)(displayName={q}*)))")
+}
+
+fn principal_of(e: SearchEntry) -> Option<Principal> {
+    let first = |a: &str| e.attrs.get(a).and_then(|v| v.first()).cloned();
+    let name = first("sAMAccountName")?;
+    let sid = e
+        .bin_attrs
+        .get("objectSid")
+        .and_then(|v| v.first())
+        .and_then(|b| kerberos::pac::sid_to_string(b, None))?;
+    let is_group = e
+        .attrs
+        .get("objectClass")
+        .is_some_and(|v| v.iter().any(|c| c.eq_ignore_ascii_case("group")));
+    Some(Principal {
+        sid,
+        detail: first("displayName")
+            .or_else(|| first("description"))
+            .filter(|d| *d != name)
+            .unwrap_or_default(),
+        name,
+        kind: if is_group {
+            PrincipalKind::Group
+        } else {
+            PrincipalKind::User
+        },
+    })
+}
+
+const PRINCIPAL_ATTRS: [&str; 5] = [
+    "sAMAccountName",
+    "objectSid",
+    "objectClass",
+    "displayName",
+    "description",
+];
+
+impl Directory {
+    /// Users and groups whose account name, cn or display name starts with `query`, at most
+    /// [`MAX_SEARCH_RESULTS`], groups first, then by name. Computers are never offered.
+    pub async fn search_principals(&self, query: &str) -> Result<Vec<Principal>, String> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        if query.chars().count() > 64 {
+            return Err("type at most 64 characters of the name".into());
+        }
+        let mut ldap = self.connect(true).await?;
+        // One more than shown, to know there are more; the DC stops at the size limit (rc 4).
+        let result = ldap
+            .with_search_options(SearchOptions::new().sizelimit(MAX_SEARCH_RESULTS as i32 + 1))
+            .search(
+                &self.cfg.base_dn,
+                Scope::Subtree,
+                &principal_filter(query),
+                PRINCIPAL_ATTRS.to_vec(),
+            )
+            .await;
+        let _ = ldap.unbind().await;
+        let ldap3::SearchResult(entries, res) = result.map_err(|e| format!("directory search failed: {e}"))?;
+        if res.rc != 0 && res.rc != 4 {
+            return Err(format!("directory search failed: {}", ldap3::LdapError::from(res)));
+        }
+        let mut out: Vec<Principal> = entries
+            .into_iter()
+            .map(SearchEntry::construct)
+            .filter_map(principal_of)
+            .collect();
+        out.sort_by(|a, b| {
+            (a.kind != PrincipalKind::Group, a.name.to_lowercase())
+                .cmp(&(b.kind != PrincipalKind::Group, b.name.to_lowercase()))
+        });
+        out.truncate(MAX_SEARCH_RESULTS);
+        Ok(out)
+    }
+
+    /// The users and groups the directory knows among `sids` (others are left out: deleted or
+    /// from another domain), found in one search per 100 SIDs. Not cached: saving a profile must
+    /// see the directory as it is now.
+    pub async fn resolve_sids(&self, sids: &[String]) -> Result<HashMap<String, Principal>, String> {
+        let mut out = HashMap::new();
+        let values: Vec<String> = sids.iter().filter_map(|s| sid_filter_value(s)).collect();
+        if values.is_empty() {
+            return Ok(out);
+        }
+        let mut ldap = self.connect(true).await?;
+        for chunk in values.chunks(100) {
+            let filter = format!(
+                "(&{PRINCIPALS}(|{}))",
+                chunk.iter().map(|v| format!("(objectSid={v})")).collect::<String>()
+            );
+            let (entries, _) = ldap
+                .search(&self.cfg.base_dn, Scope::Subtree, &filter, PRINCIPAL_ATTRS.to_vec())
+                .await
+                .and_then(|r| r.success())
+                .map_err(|e| format!("directory search failed: {e}"))?;
+            for p in entries.into_iter().map(SearchEntry::construct).filter_map(principal_of) {
+                out.insert(p.sid.clone(), p);
+            }
+        }
+        let _ = ldap.unbind().await;
+        Ok(out)
+    }
+
+    /// The user or group with `sid`, if the directory knows it.
+    pub async fn resolve_sid(&self, sid: &str) -> Result<Option<Principal>, String> {
+        Ok(self.resolve_sids(&[sid.to_string()]).await?.remove(sid))
+    }
+}
+
 /// Parses LDAP GeneralizedTime such as `20261125133224.0Z`.
 fn parse_generalized_time(s: &str) -> Option<time::OffsetDateTime> {
     let digits = s.get(..14)?;
@@ -279,6 +403,16 @@ mod tests {
             "\\01\\05\\00\\00\\00\\00\\00\\05\\15\\00\\00\\00\\01\\00\\00\\00\\02\\00\\00\\00\\03\\00\\00\\00\\f4\\01\\00\\00"
         );
         assert_eq!(sid_filter_value("nonsense"), None);
+    }
+
+    #[test]
+    fn principal_filter_escapes_the_query() {
+        assert_eq!(
+            principal_filter(" AMT H"),
+            "(&(|(&(objectClass=user)(!(objectClass=computer)))(objectClass=group))(|(sAMAccountName=AMT H*)(cn=AMT H*)(displayName=AMT H*)))"
+        );
+        let f = principal_filter("*)(objectClass=*");
+        assert!(f.contains("sAMAccountName=\\2a\\29\\28objectClass=\\2a*)"), "{f}");
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! - [`routes`]: protocol routes beside the pages (the serial console's WebSocket).
 //! - [`console_setup`]: turning a device's console (redirection listener, SOL) on, as the user.
 //! - [`device_page`]: the device page's reads (inventory, logs, clock) and its clock and boot actions.
+//! - [`profiles`]: provisioning profiles (SQLite) and the administrators' services on them.
 //! - [`provision`]: applying a profile to devices (reprovision runs), self-service requests, key rotation.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
@@ -37,6 +38,7 @@ pub mod device_page;
 pub mod directory;
 pub mod fleet;
 pub mod portal;
+pub mod profiles;
 pub mod provision;
 pub mod registry;
 pub mod roles;

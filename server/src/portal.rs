@@ -215,6 +215,96 @@ impl Portal for AppState {
         })
     }
 
+    fn profiles(
+        &self,
+        parts: http::request::Parts,
+    ) -> BoxFuture<'_, Result<DeviceOutcome<Vec<shared::profiles::ProfileSummary>>, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            Ok(refused_as_not_admin(self.profiles_list(&user).await, self))
+        })
+    }
+
+    fn profile(
+        &self,
+        parts: http::request::Parts,
+        id: i64,
+    ) -> BoxFuture<'_, Result<DeviceOutcome<shared::profiles::Profile>, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            Ok(refused_as_not_admin(AppState::profile(self, &user, id).await, self))
+        })
+    }
+
+    fn save_profile(
+        &self,
+        parts: http::request::Parts,
+        profile: shared::profiles::Profile,
+    ) -> BoxFuture<'_, Result<shared::profiles::SaveOutcome, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::save_profile(self, &user, profile).await
+        })
+    }
+
+    fn delete_profile(&self, parts: http::request::Parts, id: i64) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::delete_profile(self, &user, id).await
+        })
+    }
+
+    fn search_principals(
+        &self,
+        parts: http::request::Parts,
+        query: String,
+    ) -> BoxFuture<'_, Result<Vec<shared::profiles::Principal>, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::search_principals(self, &user, &query).await
+        })
+    }
+
+    fn profile_devices(
+        &self,
+        parts: http::request::Parts,
+    ) -> BoxFuture<'_, Result<Vec<shared::profiles::ProfileDevice>, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::profile_devices(self, &user).await
+        })
+    }
+
+    fn assign_profile(
+        &self,
+        parts: http::request::Parts,
+        profile_id: Option<i64>,
+        device_ids: Vec<i64>,
+    ) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::assign_profile(self, &user, profile_id, &device_ids).await
+        })
+    }
+
+    fn device_profile(
+        &self,
+        parts: http::request::Parts,
+        id: i64,
+    ) -> BoxFuture<'_, Result<shared::profiles::DeviceProfileView, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::device_profile(self, &user, id).await
+        })
+    }
+
+    fn can_manage_profiles(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<bool, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            Ok(self.is_admin(&user).await)
+        })
+    }
+
     fn device_provisioning(
         &self,
         parts: http::request::Parts,
@@ -298,6 +388,23 @@ impl Portal for AppState {
             let user = user_of(&parts).await?;
             self.requests_page(&user).await
         })
+    }
+}
+
+/// A profile service's answer as the pages show it: a refusal for non-administrators (code
+/// `not_admin`), other failures as errors.
+fn refused_as_not_admin<T>(r: Result<T, String>, state: &AppState) -> DeviceOutcome<T> {
+    match r {
+        Ok(v) => DeviceOutcome::Ok(v),
+        Err(message) => DeviceOutcome::Refused {
+            code: if message == state.not_admin_profiles() {
+                "not_admin"
+            } else {
+                "failed"
+            }
+            .into(),
+            message,
+        },
     }
 }
 

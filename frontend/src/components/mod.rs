@@ -2,6 +2,7 @@
 
 pub mod admin_mode;
 pub mod console_terminal;
+pub mod device_profile;
 pub mod groups;
 pub mod kerberos;
 pub mod power;

@@ -14,6 +14,7 @@ use shared::{DeviceOutcome, PowerAction};
 
 use crate::api::{RunPowerAction, SyncDeviceClock, device_details};
 use crate::components::admin_mode::AdminModePanel;
+use crate::components::device_profile::DeviceProfilePanel;
 use crate::components::power::PowerButtons;
 use crate::components::provisioning::ProvisioningPanel;
 use crate::components::topbar::Nav;
@@ -77,6 +78,7 @@ pub fn DevicePage() -> impl IntoView {
         </Transition>
         {move || (id() > 0).then(|| view! { <AdminModePanel id=id()/> })}
         {move || (id() > 0).then(|| view! { <ProvisioningPanel id=id()/> })}
+        {move || (id() > 0).then(|| view! { <DeviceProfilePanel id=id()/> })}
     }
 }
 

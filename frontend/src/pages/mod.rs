@@ -6,5 +6,6 @@ pub mod device;
 pub mod devices;
 pub mod home;
 pub mod not_found;
+pub mod profiles;
 pub mod provisioning;
 pub mod requests;

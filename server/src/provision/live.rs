@@ -17,9 +17,10 @@ use amt::fault::FaultSubcode;
 use shared::profiles::Profile;
 use shared::provision::StepKind;
 
-use super::deps::{self, AdObject};
+use super::deps;
 use super::engine::{BoxFuture, StepOps, StepResult};
 use crate::AppState;
+use crate::ad::DeviceObject;
 use crate::auth::SessionUser;
 use crate::registry::Device;
 
@@ -34,7 +35,8 @@ pub struct LiveSteps {
     profile: Option<Profile>,
     admin: Option<Arc<Client>>,
     aes: bool,
-    object: Option<AdObject>,
+    amt_version: Option<String>,
+    object: Option<DeviceObject>,
 }
 
 impl LiveSteps {
@@ -49,6 +51,7 @@ impl LiveSteps {
             profile: None,
             admin: None,
             aes: true,
+            amt_version: None,
             object: None,
         }
     }
@@ -151,6 +154,7 @@ impl LiveSteps {
                     .and_then(|m| m.parse::<u32>().ok());
                 // AMT 8 and later take the AES passphrase fields; older firmware the RC4 master key.
                 self.aes = major.is_none_or(|m| m >= 8);
+                self.amt_version = version.clone();
                 self.admin = Some(client);
                 StepResult::done(
                     false,
@@ -207,7 +211,7 @@ impl LiveSteps {
         let (Some(client), Some(o), Some(p)) = (&self.admin, &self.object, &self.profile) else {
             return StepResult::failed(false, "the device or its new AD password is not known");
         };
-        match deps::write_kerberos(client, o, p.clock_tolerance_minutes, self.aes).await {
+        match deps::write_kerberos(client, o, p.clock_tolerance_minutes, self.amt_version.as_deref()).await {
             Ok(m) => StepResult::done(true, m),
             Err(e) => StepResult::failed(false, e),
         }

@@ -250,9 +250,17 @@ impl AppState {
         record::latest(&self.pool, device_id, 50).await
     }
 
-    /// Whether `user` approves reprovision requests (`PORTAL_APPROVER_GROUPS`).
+    /// Whether `user` approves reprovision requests: a member of the AD settings' approver
+    /// groups or of `PORTAL_APPROVER_GROUPS`.
     pub async fn is_approver(&self, user: &SessionUser) -> bool {
-        !self.config.approver_groups.is_empty() && self.member_of_any(user, &self.config.approver_groups).await
+        let mut groups = self.config.approver_groups.clone();
+        match deps::ad_settings(self).await {
+            Ok(s) => groups.extend(s.approver_groups),
+            Err(e) => {
+                tracing::debug!(error = %e, "AD settings unavailable: approvers from PORTAL_APPROVER_GROUPS only")
+            }
+        }
+        !groups.is_empty() && self.member_of_any(user, &groups).await
     }
 
     async fn request_actor(&self, user: &SessionUser) -> (bool, bool) {
