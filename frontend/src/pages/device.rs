@@ -77,8 +77,8 @@ pub fn DevicePage() -> impl IntoView {
             })}
         </Transition>
         {move || (id() > 0).then(|| view! { <AdminModePanel id=id()/> })}
-        {move || (id() > 0).then(|| view! { <ProvisioningPanel id=id()/> })}
         {move || (id() > 0).then(|| view! { <DeviceProfilePanel id=id()/> })}
+        {move || (id() > 0).then(|| view! { <ProvisioningPanel id=id()/> })}
     }
 }
 
