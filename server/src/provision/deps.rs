@@ -146,8 +146,9 @@ pub async fn write_acl(client: &Client, acl: &[ProfileAclEntry]) -> Result<(Stri
             .collect();
             Ok((
                 format!(
-                    "The device's Kerberos access list is the profile's ({} entries: {}).",
+                    "The device's Kerberos access list is the profile's ({} {}: {}).",
                     wanted.len(),
+                    if wanted.len() == 1 { "entry" } else { "entries" },
                     if parts.is_empty() {
                         "none".into()
                     } else {

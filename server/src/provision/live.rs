@@ -102,10 +102,11 @@ impl LiveSteps {
             tracing::warn!(error = %e, "run's profile not recorded");
         }
         let msg = format!(
-            "{} is registered; its profile \"{}\" has {} access-list entries and puts its AD object in {}.",
+            "{} is registered; its profile \"{}\" has {} access-list {} and puts its AD object in {}.",
             device.fqdn,
             profile.name,
             profile.acl.len(),
+            if profile.acl.len() == 1 { "entry" } else { "entries" },
             profile.device_ou
         );
         self.profile = Some(profile);
