@@ -16,7 +16,8 @@ Outputs in LAB_DIR:
   portal.keytab   svc-portal's keys under HTTP/portal.example.test and svc-portal
   devices.keytab  keys of every HTTP/amtN.example.test:1699x SPN
   accounts.tsv    kind, name, SID, DN, notes (for tests that need SIDs)
-  sids.env        shell exports LAB_DOMAIN_SID, LAB_SID_<NAME>=...
+  sids.env        shell exports LAB_DOMAIN_SID, LAB_SID_<NAME>=..., LAB_KEYTEST_FQDN and
+                  LAB_KEYTEST_PASSWORD (the amtkey$ computer account's fixed password)
 """
 import argparse
 import base64
@@ -186,6 +187,37 @@ class Lab:
             self.converge(msg, "userAccountControl", [UF_WORKSTATION_TRUST_ACCOUNT])
         return spns
 
+    def ensure_keytest_computer(self, name, password):
+        """A computer account in CN=Computers (not the AMT Devices OU) with a fixed, known
+        password: tests give a simulated device this password as its AMT key and prove that
+        real tickets for its SPNs open with the key the device derives (issue 6).  The
+        password is set on every run, so the account's keys always match it."""
+        host = "%s.%s" % (name, self.dns)
+        spns = ["HTTP/%s:%d" % (host, p) for p in DEVICE_PORTS]
+        msg = self.find(name + "$", ["servicePrincipalName", "dNSHostName", "userAccountControl"])
+        if msg is None:
+            self.db.add({
+                "dn": "CN=%s,CN=Computers,%s" % (name, self.base),
+                "objectClass": "computer",
+                "sAMAccountName": name + "$",
+                "dNSHostName": host,
+                "servicePrincipalName": spns,
+                "msDS-SupportedEncryptionTypes": "24",
+                "unicodePwd": unicode_pwd(password),
+                "userAccountControl": str(UF_WORKSTATION_TRUST_ACCOUNT),
+            })
+            self.created += 1
+        else:
+            self.converge(msg, "servicePrincipalName", spns)
+            self.converge(msg, "dNSHostName", [host])
+            self.converge(msg, "userAccountControl", [UF_WORKSTATION_TRUST_ACCOUNT])
+            m = ldb.Message()
+            m.dn = msg.dn
+            m["unicodePwd"] = ldb.MessageElement(unicode_pwd(password), ldb.FLAG_MOD_REPLACE, "unicodePwd")
+            self.db.modify(m)
+            self.updated += 1
+        return host
+
     def ensure_group(self, name, member_names, ou_dn=None):
         member_dns = [str(self.find(m, []).dn) for m in member_names]
         msg = self.find(name, ["member"])
@@ -262,6 +294,8 @@ def main():
     ap.add_argument("--devices", type=int, default=8)
     ap.add_argument("--carol-groups", type=int, default=80)
     ap.add_argument("--frank-groups", type=int, default=400)
+    ap.add_argument("--keytest-name", default="amtkey")
+    ap.add_argument("--keytest-password", default="AmtKey-Lab-2026!")
     args = ap.parse_args()
     if args.devices < 1:
         die("--devices must be >= 1")
@@ -284,6 +318,9 @@ def main():
         device_spns = []
         for n in range(1, args.devices + 1):
             device_spns += lab.ensure_device(n, devices_ou)
+
+        keytest_fqdn = lab.ensure_keytest_computer(args.keytest_name, args.keytest_password)
+        log("ensured %s$ in CN=Computers (key test device %s)" % (args.keytest_name, keytest_fqdn))
 
         log("ensuring users alice bob erin dave carol frank sam svc-portal")
         for u in ("alice", "bob", "erin", "dave", "carol", "frank"):
@@ -356,6 +393,8 @@ def main():
         env.append("export %s='%s'" % (var, sid))
     with open(os.path.join(lab_dir, "accounts.tsv"), "w") as f:
         f.write("kind\tname\tsid\tdn\tuserAccountControl\n" + "\n".join(rows) + "\n")
+    env.append("export LAB_KEYTEST_FQDN='%s'" % keytest_fqdn)
+    env.append("export LAB_KEYTEST_PASSWORD='%s'" % args.keytest_password)
     with open(os.path.join(lab_dir, "sids.env"), "w") as f:
         f.write("\n".join(env) + "\n")
     log("domain SID %s; account SIDs in %s/accounts.tsv and sids.env" % (domain_sid, lab_dir))

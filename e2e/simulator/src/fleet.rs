@@ -277,6 +277,10 @@ impl Device {
         let mut new: DeviceState = serde_json::from_value(v)?;
         new.index = st.index;
         new.enum_contexts = std::mem::take(&mut st.enum_contexts);
+        // The written key is not in the JSON: it stays unless the patch clears its summary.
+        if new.kerberos.written_key.is_some() {
+            new.device_key = st.device_key.take();
+        }
         new.next_context = st.next_context;
         *st = new;
         drop(st);
@@ -861,6 +865,13 @@ async fn handle_http(
     Ok(resp)
 }
 
+/// The verifier of tickets to `dev`: the key written to it over WS-Man when there is one
+/// (then only that key opens tickets), else the fleet's shared keytab.
+pub(crate) fn verifier_for(dev: &Device, shared: &Shared) -> Option<SharedVerifier> {
+    let own = dev.lock().device_key.as_ref().map(|k| k.verifier());
+    own.or_else(|| shared.verifier.clone())
+}
+
 async fn authenticate(
     dev: &Arc<Device>,
     port: u16,
@@ -896,10 +907,7 @@ async fn authenticate(
     let token = B64
         .decode(token_b64)
         .map_err(|_| AuthError::Kerberos("token is not base64".into()))?;
-    let verifier = shared
-        .verifier
-        .clone()
-        .ok_or_else(|| AuthError::Kerberos("simulator has no keytab".into()))?;
+    let verifier = verifier_for(dev, shared).ok_or_else(|| AuthError::Kerberos("simulator has no keytab".into()))?;
     let ticket = tokio::task::spawn_blocking(move || verifier.verify(&token))
         .await
         .map_err(|_| AuthError::Kerberos("verifier failed".into()))?

@@ -2,6 +2,7 @@
 pub mod auth;
 pub mod client;
 pub mod control;
+pub mod devkey;
 pub mod fleet;
 pub mod host;
 pub mod model;

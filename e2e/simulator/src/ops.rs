@@ -15,6 +15,7 @@ use amt::wsman::Properties;
 use amt::{Fault, ns};
 
 use crate::auth::Principal;
+use crate::devkey::{DeviceKey, WrittenKey};
 use crate::model::{self, BOOT_SOURCES, BOOT_WRITABLE, Instance};
 use crate::state::{AclEntry, DeviceState, realm};
 
@@ -183,6 +184,8 @@ fn put(st: &mut DeviceState, req: &Request, class: &str, ctx: &OpCtx<'_>, reply:
         _ => return fault(faults::invalid_representation),
     };
     let initiator = ctx.principal.initiator();
+    // A new Kerberos key or realm: sessions authenticated before must authenticate again.
+    let mut sessions_reset = false;
     match class {
         "AMT_BootSettingData" => {
             let mut changes = Vec::new();
@@ -283,8 +286,33 @@ fn put(st: &mut DeviceState, req: &Request, class: &str, ctx: &OpCtx<'_>, reply:
             if enabled && k.realm.is_empty() {
                 return fault(faults::invalid_representation);
             }
+            // A written key replaces the shared keytab for this device (crate::devkey).
+            let decoded_master = master_key.and_then(|m| B64.decode(m.trim()).ok());
+            let written = match (&decoded_master, passphrase) {
+                (Some(m), _) => Some(WrittenKey::MasterKey(m)),
+                (None, Some(p)) => Some(WrittenKey::Passphrase {
+                    passphrase: p,
+                    salt: body.get("Salt").unwrap_or_default(),
+                    iterations: body.get("IterationCount").and_then(|i| i.parse().ok()).unwrap_or(4096),
+                }),
+                (None, None) => None,
+            };
+            if let Some(w) = written {
+                match DeviceKey::derive(&st.fqdn, &k.realm, k.key_version, &w, &k.configured_encryption) {
+                    Ok(key) => {
+                        k.written_key = Some(key.summary.clone());
+                        st.device_key = Some(std::sync::Arc::new(key));
+                    }
+                    Err(e) => {
+                        tracing::warn!(device.index = st.index, error = %e, "could not derive the written Kerberos key");
+                        return fault(faults::invalid_representation);
+                    }
+                }
+            }
+            let k = &mut st.kerberos;
             k.enabled = enabled;
             k.configured = true;
+            sessions_reset = true;
             st.audit(16, 13, initiator.clone(), ctx.peer.clone(), Vec::new());
             if body.contains("MasterKey") || body.contains("Passphrase") {
                 st.audit(16, 14, initiator, ctx.peer.clone(), Vec::new());
@@ -294,7 +322,10 @@ fn put(st: &mut DeviceState, req: &Request, class: &str, ctx: &OpCtx<'_>, reply:
     }
     let instance = model::instances(class, st).into_iter().next();
     match instance {
-        Some(i) => ok(device::put_response(reply.ids, &reply.reply, &i.class, &i.props)),
+        Some(i) => Outcome {
+            body: Ok(device::put_response(reply.ids, &reply.reply, &i.class, &i.props)),
+            acl_changed: sessions_reset,
+        },
         None => fault(faults::destination_unreachable),
     }
 }

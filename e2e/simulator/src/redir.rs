@@ -468,9 +468,7 @@ async fn kerberos(dev: &Device, port: u16, shared: &Shared, text: &[u8]) -> Resu
     let token = B64
         .decode(token_b64)
         .map_err(|_| AuthError::Kerberos("token is not base64".into()).to_string())?;
-    let verifier = shared
-        .verifier
-        .clone()
+    let verifier = crate::fleet::verifier_for(dev, shared)
         .ok_or_else(|| AuthError::Kerberos("simulator has no keytab".into()).to_string())?;
     let ticket = tokio::task::spawn_blocking(move || verifier.verify(&token))
         .await

@@ -118,6 +118,10 @@ pub struct DeviceSeed {
     pub model: Option<String>,
     /// ACL entries (replace, not extend, the defaults' list).
     pub acl: Option<Vec<AclSeed>>,
+    /// A device never provisioned for Kerberos: KrbEnabled false and unconfigured, no ACL
+    /// entries at all (only the Digest admin account), whatever `krb_enabled` and `acl` say.
+    /// The portal provisions it (Kerberos settings, key, ACL) over WS-Man.
+    pub fresh: Option<bool>,
 }
 
 macro_rules! merge_fields {
@@ -153,6 +157,7 @@ impl DeviceSeed {
             manufacturer,
             model,
             acl,
+            fresh,
         )
     }
 }
@@ -248,6 +253,29 @@ power_state = 8
         assert_eq!(seed.device(2).power_state, Some(8));
         assert_eq!(seed.device(2).amt_version.as_deref(), Some("12.0.67"));
         assert_eq!(seed.device(1).power_state, Some(2));
+    }
+
+    #[test]
+    fn fresh_devices_have_no_kerberos_and_no_acl() {
+        let seed: FleetSeed = toml::from_str(
+            r#"
+count = 2
+[defaults]
+krb_enabled = true
+[[defaults.acl]]
+sid = "S-1-5-21-1-2-3-1104"
+realms = [3]
+[devices.2]
+fresh = true
+"#,
+        )
+        .unwrap();
+        seed.validate().unwrap();
+        let one = crate::state::DeviceState::from_seed(1, &seed.device(1));
+        assert!(one.kerberos.enabled && one.acl.len() == 1);
+        let two = crate::state::DeviceState::from_seed(2, &seed.device(2));
+        assert!(!two.kerberos.enabled && !two.kerberos.configured && two.acl.is_empty());
+        assert_eq!(two.admin_user, "admin");
     }
 
     #[test]

@@ -82,6 +82,10 @@ pub struct KerberosSettings {
     pub configured_encryption: Vec<u16>,
     /// True once a Put configured the settings (Get then shows them).
     pub configured: bool,
+    /// The key written over WS-Man, described without secrets; `None`: the fleet's shared
+    /// keytab verifies tickets (see [`crate::devkey`]).
+    #[serde(default)]
+    pub written_key: Option<String>,
 }
 
 /// Boot configuration kept until the next power-on or reset.
@@ -190,6 +194,9 @@ pub struct DeviceState {
     /// Next enumeration context number.
     #[serde(skip)]
     pub next_context: u32,
+    /// The key written over WS-Man (its keytab and verifier), when one was.
+    #[serde(skip)]
+    pub device_key: Option<std::sync::Arc<crate::devkey::DeviceKey>>,
 }
 
 /// Unix time now, seconds.
@@ -237,6 +244,7 @@ impl DeviceState {
                 key_version: seed.krb_key_version.unwrap_or(1),
                 configured_encryption: vec![1, 2],
                 configured: seed.krb_enabled.unwrap_or(false),
+                written_key: None,
             },
             clock_offset_secs: seed.clock_offset_secs.unwrap_or(0),
             redirection: Redirection {
@@ -256,7 +264,13 @@ impl DeviceState {
             faults: Faults::default(),
             enum_contexts: Vec::new(),
             next_context: 0x2DD,
+            device_key: None,
         };
+        if seed.fresh == Some(true) {
+            st.kerberos.enabled = false;
+            st.kerberos.configured = false;
+            return st;
+        }
         for a in seed.acl.iter().flatten() {
             st.add_seed_acl(a);
         }

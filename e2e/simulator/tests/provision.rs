@@ -2,7 +2,7 @@
 //! loopback sockets, as the admin by Digest: Kerberos settings, ACL sync, redirection,
 //! user consent, clock.
 
-use amt::client::{Auth, Client, ClientConfig};
+use amt::client::{Auth, Client, ClientConfig, ClientError};
 use amt::models::kerberos::KerberosSettingData;
 use amt::models::redirection::OptInRequired;
 use amt::models::{Model, authorization::AclUser};
@@ -216,5 +216,153 @@ async fn redirection_consent_and_clock() {
     let offset = c.sync_clock().await.expect("clock");
     assert!((595..=605).contains(&offset), "{offset}");
     assert!(dev.snapshot().clock_offset_secs.abs() <= 2);
+    f.shutdown().await;
+}
+
+fn kerberos_seed(count: usize) -> DeviceSeed {
+    DeviceSeed {
+        krb_enabled: Some(true),
+        acl: Some(
+            (0..count)
+                .map(|i| AclSeed {
+                    sid: Some(sid(5000 + i as u32).to_string()),
+                    realms: vec![13],
+                    ..AclSeed::default()
+                })
+                .chain(std::iter::once(AclSeed {
+                    username: Some("$$uns".into()),
+                    password: Some("x".into()),
+                    realms: vec![16],
+                    access_permission: Some(0),
+                    ..AclSeed::default()
+                }))
+                .collect(),
+        ),
+        ..DeviceSeed::default()
+    }
+}
+
+/// The return code of a raw AddUserAclEntryEx for a Kerberos SID given as bytes.
+async fn add_raw(c: &Client, sid_bytes: &[u8], realms: &[u32]) -> u32 {
+    use base64::Engine;
+    let input = amt::wsman::Properties::new()
+        .text(
+            "KerberosUserSid",
+            base64::engine::general_purpose::STANDARD.encode(sid_bytes),
+        )
+        .text("AccessPermission", 2)
+        .list("Realms", realms.iter().copied());
+    let out = c
+        .invoke_unchecked(&Request::invoke("AMT_AuthorizationService", "AddUserAclEntryEx", input))
+        .await
+        .expect("invoke");
+    amt::models::ReturnOnly::from_element(&out)
+        .expect("output")
+        .return_value
+        .expect("ReturnValue")
+}
+
+#[tokio::test]
+async fn the_simulator_enforces_firmware_acl_rules() {
+    let f = fleet_with(kerberos_seed(31)).await;
+    let c = admin(&f, 1);
+    // Reserved realm 22: INVALID_REALM.
+    assert_eq!(add_raw(&c, &sid(6000).to_bytes(), &[22]).await, 0x807);
+    // Six sub-authorities are 32 bytes, over the 28 AMT takes: INVALID_PARAMETER.
+    let long: Sid = "S-1-5-21-1-2-3-4-1104".parse().expect("sid");
+    assert_eq!(add_raw(&c, &long.to_bytes(), &[13]).await, 36);
+    // A SID already in the ACL: DUPLICATE.
+    assert_eq!(add_raw(&c, &sid(5000).to_bytes(), &[13]).await, 0x80A);
+    // The 32nd fits, the 33rd does not: MAX_KERB_DOMAIN_REACHED, in plain words through sync.
+    assert_eq!(add_raw(&c, &sid(6001).to_bytes(), &[13]).await, 0);
+    assert_eq!(add_raw(&c, &sid(6002).to_bytes(), &[13]).await, 0x811);
+    // The `$$` system entry cannot be removed: NOT_PERMITTED; sync leaves it alone.
+    let acl = c.kerberos_acl().await.expect("acl");
+    let uns = acl
+        .iter()
+        .find(|e| matches!(&e.user, AclUser::Digest { username, .. } if username == "$$uns"))
+        .expect("$$uns");
+    let out = c
+        .invoke_unchecked(&amt::models::authorization::remove_user_acl_entry(uns.handle))
+        .await
+        .expect("invoke");
+    assert_eq!(
+        amt::models::ReturnOnly::from_element(&out).expect("out").return_value,
+        Some(16)
+    );
+    let r = c.sync_kerberos_acl(&[wanted(5000, &[13])]).await.expect("sync");
+    assert_eq!((r.unchanged.len(), r.removed.len()), (1, 31));
+    assert_eq!(c.kerberos_acl().await.expect("acl").len(), 2, "5000 and $$uns remain");
+    f.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_simulator_refuses_bad_key_fields_and_consent_changes_without_admin() {
+    let f = fleet_with(DeviceSeed {
+        acl: Some(vec![AclSeed {
+            username: Some("reader".into()),
+            password: Some("Read3r!".into()),
+            realms: vec![13],
+            ..AclSeed::default()
+        }]),
+        ..DeviceSeed::default()
+    })
+    .await;
+    let c = admin(&f, 1);
+    let put = |extra: &[(&str, &str)]| {
+        let mut p = amt::wsman::Properties::new()
+            .text("InstanceID", KerberosSettingData::INSTANCE_ID)
+            .text("KrbEnabled", "true")
+            .text("RealmName", "EXAMPLE.TEST");
+        for (k, v) in extra {
+            p = p.text(k, v);
+        }
+        Request::put(KerberosSettingData::CLASS, p).selector("InstanceID", KerberosSettingData::INSTANCE_ID)
+    };
+    let key16 = "AAAAAAAAAAAAAAAAAAAAAA==";
+    for bad in [
+        vec![
+            ("MasterKey", key16),
+            ("Passphrase", "pw"),
+            ("Salt", "s"),
+            ("IterationCount", "4096"),
+        ],
+        vec![("Passphrase", "pw"), ("IterationCount", "4096")],
+        vec![("Passphrase", "pw"), ("Salt", "s"), ("IterationCount", "0")],
+        vec![("MasterKey", "AAAA")],
+    ] {
+        let e = c.send(&put(&bad)).await.expect_err("refused");
+        assert!(matches!(e, ClientError::Fault(_)), "{bad:?}: {e}");
+    }
+    assert_eq!(f.device(1).expect("device").snapshot().kerberos.written_key, None);
+    c.send(&put(&[("MasterKey", key16)]))
+        .await
+        .expect("a 16-byte master key");
+    let dev = f.device(1).expect("device");
+    let written = dev.snapshot().kerberos.written_key;
+    assert!(
+        written.as_deref().is_some_and(|w| w.starts_with("RC4 master key")),
+        "{written:?}"
+    );
+    // The key survives a control-API patch of other fields and goes with a reset.
+    dev.patch(&serde_json::json!({"power_state": 8})).expect("patch");
+    assert!(dev.snapshot().device_key.is_some());
+    dev.reset();
+    assert!(dev.snapshot().device_key.is_none() && dev.snapshot().kerberos.written_key.is_none());
+
+    // A General Info user reads the consent policy but may not change it.
+    let mut cfg = admin(&f, 1).config().clone();
+    cfg.auth = Auth::Digest {
+        user: "reader".into(),
+        password: "Read3r!".into(),
+    };
+    let reader = Client::new(cfg);
+    let _: amt::models::redirection::OptInService = reader.get().await.expect("reads");
+    let e = reader.set_user_consent(OptInRequired::All).await.expect_err("refused");
+    assert!(
+        matches!(e, ProvisionError::Client(ref c) if matches!(**c, ClientError::Fault(_))),
+        "{e}"
+    );
+    assert_eq!(dev.snapshot().opt_in_required, 0);
     f.shutdown().await;
 }

@@ -92,6 +92,15 @@ impl Acceptor {
         Ok(Acceptor { cred })
     }
 
+    /// Acquires an acceptor credential from a keytab by MIT name (`MEMORY:…`, `FILE:…`), e.g.
+    /// a [`crate::keys::MemoryKeytab`], which must outlive the acceptor.
+    pub fn from_keytab_name(name: &str, rcache: Option<&str>) -> Result<Self, Error> {
+        let cred = AcceptorCredential::acquire(name, rcache, false).map_err(|f| Error::Keytab {
+            detail: error::sanitize(&f.message),
+        })?;
+        Ok(Acceptor { cred })
+    }
+
     /// Acquires an acceptor credential from `keytab` with MIT's default replay cache.
     pub fn from_keytab(keytab: &Path) -> Result<Self, Error> {
         Self::from_keytab_with_rcache(keytab, None)

@@ -5,6 +5,7 @@
 //! `gss_acquire_cred_from`) is done here. Every `unsafe` block of the workspace lives in this
 //! file; each one frees what GSSAPI allocated before returning, on success and on error.
 //! Delegated credentials are handed back as `libgssapi::Cred`, which owns and releases them.
+//! Also the few krb5 calls behind [`crate::keys`]: string-to-key and `MEMORY:` keytabs.
 #![expect(unsafe_code, reason = "FFI to MIT GSSAPI for calls libgssapi does not expose")]
 
 use std::ffi::CString;
@@ -389,4 +390,231 @@ pub fn initiator_from_keytab(keytab: &str, principal: &str, ccache: &str) -> Res
     }
     // SAFETY: we own the handle; Cred releases it on drop.
     Ok(unsafe { Cred::from_c(handle) })
+}
+
+// ---- krb5: string-to-key and in-process MEMORY keytabs (for the simulator's device keys) ----
+
+/// `krb5_data`.
+#[repr(C)]
+struct Krb5Data {
+    magic: i32,
+    length: u32,
+    data: *mut std::ffi::c_char,
+}
+
+/// `krb5_keyblock`.
+#[repr(C)]
+struct Krb5Keyblock {
+    magic: i32,
+    enctype: i32,
+    length: u32,
+    contents: *mut u8,
+}
+
+/// `krb5_keytab_entry`.
+#[repr(C)]
+struct Krb5KeytabEntry {
+    magic: i32,
+    principal: *mut std::ffi::c_void,
+    timestamp: i32,
+    vno: u32,
+    key: Krb5Keyblock,
+}
+
+type Krb5Context = *mut std::ffi::c_void;
+
+#[link(name = "krb5")]
+unsafe extern "C" {
+    fn krb5_init_context(context: *mut Krb5Context) -> i32;
+    fn krb5_free_context(context: Krb5Context);
+    fn krb5_kt_resolve(context: Krb5Context, name: *const std::ffi::c_char, kt: *mut *mut std::ffi::c_void) -> i32;
+    fn krb5_kt_add_entry(context: Krb5Context, kt: *mut std::ffi::c_void, entry: *mut Krb5KeytabEntry) -> i32;
+    fn krb5_kt_close(context: Krb5Context, kt: *mut std::ffi::c_void) -> i32;
+    fn krb5_parse_name(
+        context: Krb5Context,
+        name: *const std::ffi::c_char,
+        principal: *mut *mut std::ffi::c_void,
+    ) -> i32;
+    fn krb5_free_principal(context: Krb5Context, principal: *mut std::ffi::c_void);
+    fn krb5_get_error_message(context: Krb5Context, code: i32) -> *const std::ffi::c_char;
+    fn krb5_free_error_message(context: Krb5Context, msg: *const std::ffi::c_char);
+}
+
+#[link(name = "k5crypto")]
+unsafe extern "C" {
+    fn krb5_c_string_to_key_with_params(
+        context: Krb5Context,
+        enctype: i32,
+        string: *const Krb5Data,
+        salt: *const Krb5Data,
+        params: *const Krb5Data,
+        key: *mut Krb5Keyblock,
+    ) -> i32;
+    fn krb5_free_keyblock_contents(context: Krb5Context, key: *mut Krb5Keyblock);
+}
+
+fn krb5_message(ctx: Krb5Context, code: i32) -> String {
+    // SAFETY: ctx is a live context; the message is copied, then freed once.
+    unsafe {
+        let m = krb5_get_error_message(ctx, code);
+        if m.is_null() {
+            return format!("krb5 error {code}");
+        }
+        let text = std::ffi::CStr::from_ptr(m).to_string_lossy().into_owned();
+        krb5_free_error_message(ctx, m);
+        text
+    }
+}
+
+fn data_of(bytes: &[u8]) -> Krb5Data {
+    Krb5Data {
+        magic: 0,
+        length: bytes.len() as u32,
+        data: bytes.as_ptr() as *mut _,
+    }
+}
+
+/// An MIT `MEMORY:` keytab, held open (and so alive) until this value is dropped. Keys are
+/// copied into MIT's memory; nothing is written to disk.
+pub struct MemoryKeytab {
+    ctx: Krb5Context,
+    kt: *mut std::ffi::c_void,
+    name: String,
+}
+
+// SAFETY: the context and keytab handle are only used through `&mut self` (adding keys) and
+// in Drop; `&self` methods read only `name`. MIT's MEMORY keytabs lock internally.
+unsafe impl Send for MemoryKeytab {}
+// SAFETY: as above.
+unsafe impl Sync for MemoryKeytab {}
+
+impl Drop for MemoryKeytab {
+    fn drop(&mut self) {
+        // SAFETY: both handles came from krb5 and are released once, keytab first.
+        unsafe {
+            krb5_kt_close(self.ctx, self.kt);
+            krb5_free_context(self.ctx);
+        }
+    }
+}
+
+impl MemoryKeytab {
+    /// Creates (or opens) the memory keytab `MEMORY:<tag>`.
+    pub fn open(tag: &str) -> Result<MemoryKeytab, String> {
+        let name = format!("MEMORY:{tag}");
+        let name_c = CString::new(name.clone()).map_err(|_| "keytab name contains a NUL byte".to_owned())?;
+        let mut ctx: Krb5Context = ptr::null_mut();
+        // SAFETY: out-parameter is valid.
+        let code = unsafe { krb5_init_context(&mut ctx) };
+        if code != 0 {
+            return Err(format!("krb5_init_context failed ({code})"));
+        }
+        let mut kt: *mut std::ffi::c_void = ptr::null_mut();
+        // SAFETY: live context, NUL-terminated name, valid out-parameter.
+        let code = unsafe { krb5_kt_resolve(ctx, name_c.as_ptr(), &mut kt) };
+        if code != 0 {
+            let msg = krb5_message(ctx, code);
+            // SAFETY: released once.
+            unsafe { krb5_free_context(ctx) };
+            return Err(msg);
+        }
+        Ok(MemoryKeytab { ctx, kt, name })
+    }
+
+    /// The name to give GSSAPI (`MEMORY:…`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Adds `key` (raw bytes of enctype `enctype`) for `principal` with key version `kvno`.
+    pub fn add_key(&mut self, principal: &str, kvno: u32, enctype: i32, key: &[u8]) -> Result<(), String> {
+        let princ_c = CString::new(principal).map_err(|_| "principal contains a NUL byte".to_owned())?;
+        let mut princ: *mut std::ffi::c_void = ptr::null_mut();
+        // SAFETY: live context, NUL-terminated name, valid out-parameter.
+        let code = unsafe { krb5_parse_name(self.ctx, princ_c.as_ptr(), &mut princ) };
+        if code != 0 {
+            return Err(krb5_message(self.ctx, code));
+        }
+        let mut entry = Krb5KeytabEntry {
+            magic: 0,
+            principal: princ,
+            timestamp: 0,
+            vno: kvno,
+            key: Krb5Keyblock {
+                magic: 0,
+                enctype,
+                length: key.len() as u32,
+                contents: key.as_ptr() as *mut u8,
+            },
+        };
+        // SAFETY: the entry points at live memory for the call; MEMORY keytabs copy it.
+        let code = unsafe { krb5_kt_add_entry(self.ctx, self.kt, &mut entry) };
+        // SAFETY: the principal is ours and freed once.
+        unsafe { krb5_free_principal(self.ctx, princ) };
+        if code != 0 {
+            return Err(krb5_message(self.ctx, code));
+        }
+        Ok(())
+    }
+
+    /// Derives the key of `enctype` from `password` and `salt` (RFC 3961 string-to-key; for
+    /// AES, RFC 3962 with `iterations`) and adds it as [`MemoryKeytab::add_key`] does.
+    pub fn add_password_key(
+        &mut self,
+        principal: &str,
+        kvno: u32,
+        enctype: i32,
+        password: &[u8],
+        salt: &[u8],
+        iterations: Option<u32>,
+    ) -> Result<(), String> {
+        let mut bytes = self.string_to_key(enctype, password, salt, iterations)?;
+        let result = self.add_key(principal, kvno, enctype, &bytes);
+        bytes.iter_mut().for_each(|b| *b = 0);
+        std::hint::black_box(&bytes);
+        result
+    }
+
+    /// RFC 3961 string-to-key of `enctype` (AES: RFC 3962 with `iterations`).
+    pub fn string_to_key(
+        &self,
+        enctype: i32,
+        password: &[u8],
+        salt: &[u8],
+        iterations: Option<u32>,
+    ) -> Result<Vec<u8>, String> {
+        let string = data_of(password);
+        let salt = data_of(salt);
+        let iter_bytes = iterations.map(u32::to_be_bytes);
+        let params = iter_bytes.as_ref().map(|b| data_of(b));
+        let mut key = Krb5Keyblock {
+            magic: 0,
+            enctype: 0,
+            length: 0,
+            contents: ptr::null_mut(),
+        };
+        // SAFETY: inputs point at live slices for the call; the key's contents are freed below.
+        let code = unsafe {
+            krb5_c_string_to_key_with_params(
+                self.ctx,
+                enctype,
+                &string,
+                &salt,
+                params.as_ref().map_or(ptr::null(), |p| p as *const Krb5Data),
+                &mut key,
+            )
+        };
+        if code != 0 {
+            return Err(krb5_message(self.ctx, code));
+        }
+        let bytes = if key.contents.is_null() {
+            Vec::new()
+        } else {
+            // SAFETY: krb5 filled `length` bytes at `contents`.
+            unsafe { std::slice::from_raw_parts(key.contents, key.length as usize) }.to_vec()
+        };
+        // SAFETY: contents allocated by krb5, freed once (MIT zeroes them first).
+        unsafe { krb5_free_keyblock_contents(self.ctx, &mut key) };
+        Ok(bytes)
+    }
 }

@@ -5,6 +5,7 @@
 //! - [`password_sign_in`]: AS exchange verified against our own keytab ([`initiator`]).
 //! - [`token_for`]: a token for another service (an AMT device) from a user's credential.
 //! - [`ServiceIdentity`]: constrained delegation (S4U2Self + S4U2Proxy) when the user delegated nothing.
+//! - [`keys`]: keys derived from a password, held in a `MEMORY:` keytab (the simulator's devices).
 //! - [`pac`]: MS-PAC logon-info decoding; [`token`]: what a Negotiate token contains.
 //!
 //! All GSSAPI calls block; async code runs them on `spawn_blocking`. Credentials stay in
@@ -14,6 +15,7 @@ pub mod acceptor;
 pub mod error;
 mod ffi;
 pub mod initiator;
+pub mod keys;
 pub mod pac;
 pub mod s4u;
 pub mod token;
