@@ -295,6 +295,30 @@ pub async fn my_requests() -> Result<shared::provision::RequestsPage, ServerFnEr
     portal.my_requests(parts).await.map_err(ServerFnError::new)
 }
 
+/// The AD settings page's data (registry administrators only).
+#[server(prefix = "/api", endpoint = "ad-settings")]
+pub async fn ad_settings() -> Result<shared::ad::AdSettingsView, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.ad_settings(parts).await.map_err(ServerFnError::new)
+}
+
+/// Saves the AD settings (registry administrators only; audited).
+#[server(prefix = "/api", endpoint = "ad-settings-save", input = Json)]
+pub async fn save_ad_settings(form: shared::ad::AdSettingsForm) -> Result<String, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.save_ad_settings(parts, form).await.map_err(ServerFnError::new)
+}
+
+/// Tests the AD settings as typed: DCs, bind, OU, delegated rights (administrators; audited).
+#[server(prefix = "/api", endpoint = "ad-settings-test", input = Json)]
+pub async fn test_ad_settings(form: shared::ad::AdSettingsForm) -> Result<shared::ad::AdTestReport, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.test_ad_settings(parts, form).await.map_err(ServerFnError::new)
+}
+
 /// What the server provides to server functions (it owns sessions, credentials, the directory).
 #[cfg(feature = "ssr")]
 pub mod ssr {
@@ -484,6 +508,21 @@ pub mod ssr {
             &self,
             parts: http::request::Parts,
         ) -> BoxFuture<'_, Result<shared::provision::RequestsPage, String>>;
+        /// The AD settings page's data (administrators only).
+        fn ad_settings(&self, parts: http::request::Parts)
+        -> BoxFuture<'_, Result<shared::ad::AdSettingsView, String>>;
+        /// Saves the AD settings (administrators only).
+        fn save_ad_settings(
+            &self,
+            parts: http::request::Parts,
+            form: shared::ad::AdSettingsForm,
+        ) -> BoxFuture<'_, Result<String, String>>;
+        /// Tests the AD settings as typed (administrators only).
+        fn test_ad_settings(
+            &self,
+            parts: http::request::Parts,
+            form: shared::ad::AdSettingsForm,
+        ) -> BoxFuture<'_, Result<shared::ad::AdTestReport, String>>;
     }
 
     /// How server functions find the portal: `expect_context::<PortalHandle>()`.

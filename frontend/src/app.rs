@@ -5,6 +5,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::pages::ad_settings::AdSettingsPage;
 use crate::pages::profiles::{ProfileEditorPage, ProfilesPage};
 use crate::pages::{
     audit::AuditPage, console::ConsolePage, device::DevicePage, devices::DevicesPage, home::HomePage,
@@ -52,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/profiles") view=ProfilesPage/>
                     <Route path=path!("/profiles/new") view=ProfileEditorPage/>
                     <Route path=path!("/profiles/:id") view=ProfileEditorPage/>
+                    <Route path=path!("/settings/ad") view=AdSettingsPage/>
                 </Routes>
             </main>
         </Router>

@@ -29,6 +29,35 @@ async fn user_of(parts: &http::request::Parts) -> Result<SessionUser, String> {
 }
 
 impl Portal for AppState {
+    fn ad_settings(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<shared::ad::AdSettingsView, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            self.ad_settings_view(&user).await
+        })
+    }
+
+    fn save_ad_settings(
+        &self,
+        parts: http::request::Parts,
+        form: shared::ad::AdSettingsForm,
+    ) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::save_ad_settings(self, &user, &form).await
+        })
+    }
+
+    fn test_ad_settings(
+        &self,
+        parts: http::request::Parts,
+        form: shared::ad::AdSettingsForm,
+    ) -> BoxFuture<'_, Result<shared::ad::AdTestReport, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::test_ad_settings(self, &user, &form).await
+        })
+    }
+
     fn devices(&self, parts: http::request::Parts) -> BoxFuture<'_, Result<Vec<DeviceRow>, String>> {
         Box::pin(async move {
             user_of(&parts).await?;

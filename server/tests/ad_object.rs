@@ -288,3 +288,22 @@ async fn a_bad_dc_url_is_named() {
     assert_eq!(err.step, AdStep::Connect);
     assert!(err.message.contains("ldap://127.0.0.2:3999"), "{err}");
 }
+
+#[tokio::test]
+async fn rc4_only_firmware_gets_rc4_on_its_object() {
+    let Some(lab) = lab_env::load() else { return };
+    let settings = lab_settings(&lab);
+    let ou = provision_ou(&lab);
+    let host = test_host("amtr");
+    let dn = format!("CN={host},{ou}");
+    let made = ensure_device_object(&settings, &format!("{host}.{}", lab["LAB_DNS_DOMAIN"]), &ou, false).await;
+    let entry = read(&lab, &dn).await;
+    delete(&lab, &dn).await;
+    let made = made.expect("created");
+    assert_eq!(made.encryption_types, 4);
+    assert_eq!(
+        entry.expect("on the DC").attrs["msDS-SupportedEncryptionTypes"],
+        vec!["4"]
+    );
+    assert!(read(&lab, &dn).await.is_none(), "the test object is deleted");
+}

@@ -24,7 +24,7 @@ pub fn TopBar(name: String, account: String) -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="brand" href="/">"AMT Portal"</a>
-            <nav><a href="/devices" accesskey="d">"Devices"</a>" "<a href="/audit" accesskey="a">"Audit log"</a>" "<a href="/requests">"Requests"</a><AdminLinks/></nav>
+            <nav><a href="/devices" accesskey="d">"Devices"</a>" "<a href="/audit" accesskey="a">"Audit log"</a>" "<a href="/requests">"Requests"</a>" "<a href="/settings/ad">"AD settings"</a><AdminLinks/></nav>
             <span class="who" title=account>{name}</span>
             <form method="post" action="/signout">
                 <button type="submit" id="sign-out" accesskey="q">"Sign out"</button>
@@ -39,7 +39,7 @@ pub fn Nav() -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="brand" href="/">"AMT Portal"</a>
-            <nav><a href="/devices" accesskey="d">"Devices"</a>" "<a href="/audit" accesskey="a">"Audit log"</a>" "<a href="/requests">"Requests"</a><AdminLinks/></nav>
+            <nav><a href="/devices" accesskey="d">"Devices"</a>" "<a href="/audit" accesskey="a">"Audit log"</a>" "<a href="/requests">"Requests"</a>" "<a href="/settings/ad">"AD settings"</a><AdminLinks/></nav>
             <form method="post" action="/signout">
                 <button type="submit" id="sign-out">"Sign out"</button>
             </form>

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod ad_settings;
 pub mod audit;
 pub mod console;
 pub mod device;

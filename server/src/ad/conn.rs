@@ -150,7 +150,10 @@ pub async fn open(settings: &AdSettings, dc: &DomainController) -> Result<Sessio
     }
     let who = match ldap.extended(ldap3::exop::WhoAmI).await.and_then(|r| r.success()) {
         Ok((exop, _)) => exop.parse::<ldap3::exop::WhoAmIResp>().authzid,
-        Err(_) => String::new(),
+        // Samba does not implement "Who am I?": find the account among the rootDSE's tokenGroups.
+        Err(_) => who_by_token_groups(&mut ldap, &settings.base_dn)
+            .await
+            .unwrap_or_default(),
     };
     Ok(Session {
         ldap,
@@ -159,6 +162,49 @@ pub async fn open(settings: &AdSettings, dc: &DomainController) -> Result<Sessio
         encrypted: tls || matches!(settings.bind, Bind::Kerberos),
         who,
     })
+}
+
+/// The bound account as `u:<sAMAccountName>`: the user object whose SID is among the rootDSE's
+/// `tokenGroups` (Samba lists the account's own SID there).
+async fn who_by_token_groups(ldap: &mut Ldap, base_dn: &str) -> Option<String> {
+    let (entries, _) = ldap
+        .with_timeout(OP_TIMEOUT)
+        .search("", Scope::Base, "(objectClass=*)", vec!["tokenGroups"])
+        .await
+        .and_then(|r| r.success())
+        .ok()?;
+    let e = entries.into_iter().next().map(SearchEntry::construct)?;
+    let sids = e.bin_attrs.get("tokenGroups")?;
+    // Domain SIDs only (S-1-5-21-…: revision 1, authority 5, first sub-authority 21).
+    let alternatives: String = sids
+        .iter()
+        .filter(|b| b.len() == 28 && b.get(..2) == Some(&[1, 5]) && b.get(8..12) == Some(&[21, 0, 0, 0]))
+        .map(|b| {
+            format!(
+                "(objectSid={})",
+                b.iter().map(|x| format!("\\{x:02x}")).collect::<String>()
+            )
+        })
+        .collect();
+    if alternatives.is_empty() {
+        return None;
+    }
+    let (entries, _) = ldap
+        .with_timeout(OP_TIMEOUT)
+        .search(
+            base_dn,
+            Scope::Subtree,
+            &format!("(&(objectClass=user)(|{alternatives}))"),
+            vec!["sAMAccountName"],
+        )
+        .await
+        .and_then(|r| r.success())
+        .ok()?;
+    let name = entries
+        .into_iter()
+        .map(SearchEntry::construct)
+        .find_map(|e| e.attrs.get("sAMAccountName")?.first().cloned())?;
+    Some(format!("u:{name}"))
 }
 
 /// Opens a session to the first configured DC that answers and binds; the errors of the

@@ -15,6 +15,8 @@ pub mod conn;
 pub mod dc_check;
 pub mod error;
 pub mod object;
+pub mod page;
+pub mod probe;
 pub mod settings;
 
 pub use dc_check::{Expected, check_on_every_dc};

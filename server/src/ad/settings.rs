@@ -425,6 +425,11 @@ pub async fn stored(pool: &SqlitePool) -> Result<Option<Stored>, String> {
     }))
 }
 
+/// Opens a stored (sealed) bind password.
+pub fn open_stored_password(sealer: &Sealer, sealed: &[u8]) -> Result<Secret, String> {
+    open_password(Some(sealed), Some(sealer)).map(|p| p.unwrap_or_else(|| Secret::new("")))
+}
+
 fn open_password(sealed: Option<&[u8]>, sealer: Option<&Sealer>) -> Result<Option<Secret>, String> {
     match (sealed, sealer) {
         (None, _) => Ok(None),
