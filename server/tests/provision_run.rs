@@ -127,7 +127,7 @@ async fn delete_object(lab: &HashMap<String, String>, dn: &str) {
 async fn a_profile_applied_to_a_fresh_simulated_device_then_a_request_approved() {
     let Some(lab) = lab_env::load() else { return };
     let lab: HashMap<String, String> = lab.into_iter().collect();
-    let dir = std::env::temp_dir().join(format!("provision-run-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("provision-run-ok-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let st = state(&lab, &dir).await;
@@ -388,5 +388,134 @@ async fn a_profile_applied_to_a_fresh_simulated_device_then_a_request_approved()
     );
 
     cleanup.await;
+    fleet.shutdown().await;
+}
+
+/// The live steps, with the device made to answer HTTP 500 from the ACL step on: a device
+/// that fails part way.
+struct FailAtAcl {
+    live: server::provision::live::LiveSteps,
+    device: std::sync::Arc<amt_sim::fleet::Device>,
+}
+
+impl server::provision::engine::StepOps for FailAtAcl {
+    fn run(
+        &mut self,
+        step: StepKind,
+    ) -> server::provision::engine::BoxFuture<'_, server::provision::engine::StepResult> {
+        if step == StepKind::AclEntries {
+            self.device.set_faults(amt_sim::state::Faults {
+                http_500: true,
+                ..Default::default()
+            });
+        }
+        self.live.run(step)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_failing_at_the_acl_step_shows_which_steps_ran() {
+    let Some(lab) = lab_env::load() else { return };
+    let lab: HashMap<String, String> = lab.into_iter().collect();
+    let dir = std::env::temp_dir().join(format!("provision-run-fail-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let st = state(&lab, &dir).await;
+    let host = format!("prf{:06x}", rand::random::<u32>() & 0xff_ffff);
+    let fqdn = format!("{host}.{}", lab["LAB_REALM"].to_lowercase());
+    let dn = format!("CN={host},{}", lab["LAB_PROVISION_OU"]);
+    let mut seed = FleetSeed::with_count(1);
+    seed.defaults.fqdn = Some(fqdn.clone());
+    seed.defaults.fresh = Some(true);
+    let fleet = Fleet::start(FleetConfig {
+        seed,
+        port: 16992,
+        first_index: SIM_INDEX + 1,
+        ..FleetConfig::for_tests(1)
+    })
+    .await
+    .expect("simulator");
+    let device = fleet.device(SIM_INDEX + 1).expect("device").clone();
+    server::registry::import_csv(
+        &st.pool,
+        &format!("fqdn,address,port\n{fqdn},{},16992\n", device.addr.ip()),
+    )
+    .await
+    .unwrap();
+    let alice = user("alice", &lab, &["LAB_SID_AMT_ADMINS"]);
+    let profile = Profile {
+        name: format!("Lab {host}"),
+        acl: vec![ProfileAclEntry {
+            sid: lab["LAB_SID_AMT_ADMINS"].clone(),
+            name: "AMT Admins".into(),
+            kind: PrincipalKind::Group,
+            realms: vec![Realm::PtAdministration],
+            access: AccessScope::Both,
+        }],
+        device_ou: lab["LAB_PROVISION_OU"].clone(),
+        ..Profile::default()
+    };
+    let pid = server::profiles::save(&st.pool, &profile, "test").await.unwrap();
+    server::profiles::assign(&st.pool, &[1], Some(pid)).await.unwrap();
+    st.set_admin_account(&alice, 1, "admin", SIM_ADMIN_PASSWORD)
+        .await
+        .unwrap();
+
+    let steps = StepKind::ALL;
+    let run = server::provision::record::create(
+        &st.pool,
+        &server::provision::record::NewRun {
+            device_id: 1,
+            profile_id: Some(pid),
+            profile_name: &profile.name,
+            actor: &alice.principal,
+            kind: "apply",
+            request_id: None,
+            steps: &steps,
+        },
+    )
+    .await
+    .unwrap();
+    let mut ops = FailAtAcl {
+        live: server::provision::live::LiveSteps::new(st.clone(), run, 1, Some(alice.clone())),
+        device,
+    };
+    let ctx = server::provision::engine::RunContext {
+        run_id: run,
+        actor: alice.principal.clone(),
+        fqdn: fqdn.clone(),
+        kind: "apply".into(),
+    };
+    let end = server::provision::engine::execute(&st.pool, &ctx, &steps, &mut ops, Duration::from_secs(30)).await;
+    delete_object(&lab, &dn).await;
+    assert_eq!(end, RunState::Failed);
+    let v = server::provision::record::get(&st.pool, run).await.unwrap().unwrap();
+    let outcomes: Vec<StepOutcome> = v.steps.iter().map(|s| s.outcome).collect();
+    assert_eq!(&outcomes[..5], &[StepOutcome::Done; 5], "{v:?}");
+    assert_eq!(step(&v, StepKind::AclEntries).outcome, StepOutcome::Failed);
+    assert!(!step(&v, StepKind::AclEntries).message.is_empty());
+    assert_eq!(&outcomes[6..], &[StepOutcome::NotRun; 3]);
+    assert!(
+        v.summary
+            .contains("Stopped at \"Write the profile's access list to the device\""),
+        "{}",
+        v.summary
+    );
+    assert!(
+        v.summary.contains("Create or update the device's computer object"),
+        "the AD change is named: {}",
+        v.summary
+    );
+    assert!(
+        v.summary.contains("Write the device's Kerberos settings and key"),
+        "{}",
+        v.summary
+    );
+    assert!(
+        v.summary
+            .contains("Not run: Set redirection and user consent; Synchronize the device clock; Prove it"),
+        "{}",
+        v.summary
+    );
     fleet.shutdown().await;
 }
