@@ -147,13 +147,13 @@ fn Editor(profile: Profile) -> impl IntoView {
             view! {
                 <input id=field name=field type="text" prop:value=move || p.with(get)
                     aria-describedby=format!("{field}-hint")
+                    aria-invalid=move || problems.with(|ps| ps.iter().any(|x| x.field == field)).to_string()
                     on:input=move |ev| p.update(|x| set(x, event_target_value(&ev)))/>
             }
         }
     };
 
-    view! {
-        <form class="card profile-form" id="profile-form" on:submit=on_submit novalidate>
+    let head = view! {
             <h1>{if id == 0 { "New profile".to_string() } else { format!("Profile: {}", p.get_untracked().name) }}</h1>
             <label for="name">"Name"</label>
             {text("name", |x| x.name.clone(), |x, v| x.name = v)}
@@ -163,7 +163,9 @@ fn Editor(profile: Profile) -> impl IntoView {
             {text("description", |x| x.description.clone(), |x, v| x.description = v)}
             <span class="muted hint" id="description-hint">"Optional: what the profile is for."</span>
             {problem_of(problems, "description".into())}
-
+    }
+    .into_any();
+    let acl = view! {
             <h2>"Who gets which realms"</h2>
             <p class="muted">
                 {format!("AD users and groups, stored by SID; at most {MAX_KERBEROS_ACL_ENTRIES} entries (SCS and AMT allow no more). \
@@ -172,7 +174,9 @@ fn Editor(profile: Profile) -> impl IntoView {
             <PrincipalSearch p=p/>
             {problem_of(problems, "acl".into())}
             <AclEntries p=p problems=problems/>
-
+    }
+    .into_any();
+    let settings = view! {
             <h2>"Device settings"</h2>
             <label for="device_ou">"OU for the devices' computer objects"</label>
             {text("device_ou", |x| x.device_ou.clone(), |x, v| x.device_ou = v)}
@@ -182,6 +186,7 @@ fn Editor(profile: Profile) -> impl IntoView {
             <label for="clock_tolerance_minutes">"Maximum clock tolerance (minutes)"</label>
             <input id="clock_tolerance_minutes" type="number" inputmode="numeric" min="1" max="5"
                 aria-describedby="clock_tolerance_minutes-hint"
+                aria-invalid=move || problems.with(|ps| ps.iter().any(|x| x.field == "clock_tolerance_minutes")).to_string()
                 prop:value=move || tolerance.get() on:input=move |ev| tolerance.set(event_target_value(&ev))/>
             <span class="muted hint" id="clock_tolerance_minutes-hint">"1 to 5; Kerberos and AMT allow at most 5."</span>
             {problem_of(problems, "clock_tolerance_minutes".into())}
@@ -189,10 +194,13 @@ fn Editor(profile: Profile) -> impl IntoView {
             <label for="time_sync_hours">"Synchronize the device clock every (hours)"</label>
             <input id="time_sync_hours" type="number" inputmode="numeric" min="1" max="168"
                 aria-describedby="time_sync_hours-hint"
+                aria-invalid=move || problems.with(|ps| ps.iter().any(|x| x.field == "time_sync_hours")).to_string()
                 prop:value=move || sync_hours.get() on:input=move |ev| sync_hours.set(event_target_value(&ev))/>
             <span class="muted hint" id="time_sync_hours-hint">"1 to 168 (a week)."</span>
             {problem_of(problems, "time_sync_hours".into())}
-
+    }
+    .into_any();
+    let policies = view! {
             <label for="tls">"TLS"</label>
             <select id="tls" on:change=move |ev| {
                 if let Some(t) = TlsPolicy::from_id(&event_target_value(&ev)) { p.update(|x| x.tls = t) }
@@ -231,7 +239,9 @@ fn Editor(profile: Profile) -> impl IntoView {
                 }).collect_view()}
             </select>
             {problem_of(problems, "consent".into())}
-
+    }
+    .into_any();
+    let actions = view! {
             <div class="actions form-actions">
                 <button type="submit" id="save-profile">"Save profile"</button>
                 {(id != 0).then(|| view! {
@@ -253,6 +263,11 @@ fn Editor(profile: Profile) -> impl IntoView {
                     <p class="bad" id="delete-outcome" role="alert">{e.to_string()}</p>
                 })}
             </div>
+    }
+    .into_any();
+    view! {
+        <form class="card profile-form" id="profile-form" on:submit=on_submit novalidate>
+            {head}{acl}{settings}{policies}{actions}
         </form>
         {(id != 0).then(|| view! { <AssignDevices id=id/> })}
     }
@@ -438,6 +453,7 @@ fn entry_row(p: RwSignal<Profile>, problems: RwSignal<Vec<ProfileProblem>>, sid:
             {move || problem_of(problems, field())}
         </li>
     }
+    .into_any()
 }
 
 /// "Assign devices" on a saved profile's page.
