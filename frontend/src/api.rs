@@ -266,6 +266,76 @@ pub async fn kerberos_health_estimate(
         .map_err(ServerFnError::new)
 }
 
+/// The provisioning part of a device page: may the user apply, the runs, the requests.
+#[server(prefix = "/api", endpoint = "device-provisioning")]
+pub async fn device_provisioning(id: i64) -> Result<shared::provision::DeviceProvisioning, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.device_provisioning(parts, id).await.map_err(ServerFnError::new)
+}
+
+/// Applies each device's profile (administrators only): one run per device, started now.
+#[server(prefix = "/api", endpoint = "apply-profile", input = Json)]
+pub async fn apply_profile(ids: Vec<i64>) -> Result<shared::provision::ApplyReport, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.apply_profile(parts, ids).await.map_err(ServerFnError::new)
+}
+
+/// Runs a finished provisioning run again from the start (administrators only).
+#[server(prefix = "/api", endpoint = "retry-run")]
+pub async fn retry_run(id: i64) -> Result<i64, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.retry_run(parts, id).await.map_err(ServerFnError::new)
+}
+
+/// One provisioning run with its steps (polled while it runs).
+#[server(prefix = "/api", endpoint = "provision-run")]
+pub async fn provision_run(id: i64) -> Result<shared::provision::RunView, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.provision_run(parts, id).await.map_err(ServerFnError::new)
+}
+
+/// The latest provisioning runs of all devices (administrators and approvers).
+#[server(prefix = "/api", endpoint = "provision-runs")]
+pub async fn provision_runs() -> Result<Vec<shared::provision::RunView>, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.provision_runs(parts).await.map_err(ServerFnError::new)
+}
+
+/// Files a self-service reprovision request.
+#[server(prefix = "/api", endpoint = "request-reprovision", input = Json)]
+pub async fn request_reprovision(form: shared::provision::NewRequest) -> Result<String, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal
+        .request_reprovision(parts, form)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Approves (starting the apply run) or denies a reprovision request (approvers only).
+#[server(prefix = "/api", endpoint = "decide-request")]
+pub async fn decide_request(id: i64, approve: bool, comment: String) -> Result<String, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal
+        .decide_request(parts, id, approve, comment)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// The user's reprovision requests, and the pending ones for approvers.
+#[server(prefix = "/api", endpoint = "my-requests")]
+pub async fn my_requests() -> Result<shared::provision::RequestsPage, ServerFnError> {
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let portal = expect_context::<ssr::PortalHandle>();
+    portal.my_requests(parts).await.map_err(ServerFnError::new)
+}
+
 /// The AD settings page's data (registry administrators only).
 #[server(prefix = "/api", endpoint = "ad-settings")]
 pub async fn ad_settings() -> Result<shared::ad::AdSettingsView, ServerFnError> {
@@ -461,7 +531,50 @@ pub mod ssr {
             account: String,
             device: Option<i64>,
         ) -> BoxFuture<'_, Result<shared::HealthReport, String>>;
-        /// The AD settings page's data (administrators only).
+        /// The provisioning part of a device page.
+        fn device_provisioning(
+            &self,
+            parts: http::request::Parts,
+            id: i64,
+        ) -> BoxFuture<'_, Result<shared::provision::DeviceProvisioning, String>>;
+        /// Applies each device's profile (administrators only).
+        fn apply_profile(
+            &self,
+            parts: http::request::Parts,
+            ids: Vec<i64>,
+        ) -> BoxFuture<'_, Result<shared::provision::ApplyReport, String>>;
+        /// Runs a provisioning run again (administrators only).
+        fn retry_run(&self, parts: http::request::Parts, id: i64) -> BoxFuture<'_, Result<i64, String>>;
+        /// One provisioning run.
+        fn provision_run(
+            &self,
+            parts: http::request::Parts,
+            id: i64,
+        ) -> BoxFuture<'_, Result<shared::provision::RunView, String>>;
+        /// The latest provisioning runs.
+        fn provision_runs(
+            &self,
+            parts: http::request::Parts,
+        ) -> BoxFuture<'_, Result<Vec<shared::provision::RunView>, String>>;
+        /// Files a reprovision request.
+        fn request_reprovision(
+            &self,
+            parts: http::request::Parts,
+            form: shared::provision::NewRequest,
+        ) -> BoxFuture<'_, Result<String, String>>;
+        /// Decides a reprovision request (approvers only).
+        fn decide_request(
+            &self,
+            parts: http::request::Parts,
+            id: i64,
+            approve: bool,
+            comment: String,
+        ) -> BoxFuture<'_, Result<String, String>>;
+        /// The user's requests and, for approvers, the pending ones.
+        fn my_requests(
+            &self,
+            parts: http::request::Parts,
+        ) -> BoxFuture<'_, Result<shared::provision::RequestsPage, String>>;
         /// The AD settings page's data (administrators only).
         fn ad_settings(&self, parts: http::request::Parts)
         -> BoxFuture<'_, Result<shared::ad::AdSettingsView, String>>;

@@ -5,12 +5,13 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::profiles::{ProfileEditorPage, ProfilesPage};
 use crate::pages::ad_settings::AdSettingsPage;
+use crate::pages::profiles::{ProfileEditorPage, ProfilesPage};
 use crate::pages::{
     audit::AuditPage, console::ConsolePage, device::DevicePage, devices::DevicesPage, health::HealthPage,
     home::HomePage, not_found::NotFound,
 };
+use crate::pages::{provisioning::ProvisioningPage, requests::RequestsPage};
 
 /// The document around the app: head, hydration scripts, body.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -47,6 +48,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/devices/:id") view=DevicePage/>
                     <Route path=path!("/devices/:id/terminal") view=ConsolePage/>
                     <Route path=path!("/audit") view=AuditPage/>
+                    <Route path=path!("/provisioning") view=ProvisioningPage/>
+                    <Route path=path!("/requests") view=RequestsPage/>
                     <Route path=path!("/profiles") view=ProfilesPage/>
                     <Route path=path!("/profiles/new") view=ProfileEditorPage/>
                     <Route path=path!("/profiles/:id") view=ProfileEditorPage/>

@@ -120,6 +120,26 @@ async fn stored(pool: &sqlx::SqlitePool, device_id: i64) -> Result<Option<Stored
 }
 
 impl AppState {
+    /// A client for `device` with its stored Digest admin account (for the provisioning run),
+    /// and the account's name; `Ok(None)` when none is stored. The password stays in memory.
+    pub(crate) async fn stored_admin_client(&self, device: &Device) -> Result<Option<(Client, String)>, String> {
+        let Some(s) = stored(&self.pool, device.id).await? else {
+            return Ok(None);
+        };
+        let password = self.sealer()?.open(&device.fqdn, &s.sealed)?;
+        let mut cfg = ClientConfig::new(
+            &device.address,
+            Auth::Digest {
+                user: s.username.clone(),
+                password,
+            },
+        );
+        cfg.port = device.wsman_port as u16;
+        cfg.fqdn = Some(device.fqdn.clone());
+        cfg.timeout = self.config.device_timeout;
+        Ok(Some((Client::new(cfg), s.username)))
+    }
+
     fn sealer(&self) -> Result<Arc<Sealer>, String> {
         self.sealer.clone().ok_or_else(|| {
             "admin mode is off on this portal: it needs a secret key to protect stored passwords (set PORTAL_SECRET_KEY_FILE)".to_string()

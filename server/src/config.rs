@@ -27,6 +27,9 @@
 //! | `PORTAL_SECRET_KEY_FILE` | file with 64 hex characters (mode 600) sealing stored Digest admin passwords; without it admin mode is off | none |
 //! | `PORTAL_TRANSCRIPT_DAYS` | days console transcripts are kept (devices whose policy keeps them), 1-3650 | `90` |
 //! | `PORTAL_AUDITOR_GROUPS` | AD groups (names or SIDs, comma-separated) whose members may read and export the portal's audit log | `AMT Admins` |
+//! | `PORTAL_APPROVER_GROUPS` | AD groups (names or SIDs) whose members approve self-service reprovision requests (until the AD settings name them) | none |
+//! | `PORTAL_HELPDESK_GROUPS` | AD groups (names or SIDs) whose members may request reprovisioning on behalf of another user | `AMT Helpdesk` |
+//! | `PORTAL_KEY_ROTATION_DAYS` | days after which a device's AMT Kerberos key is renewed (1-365; kept below the domain's maximum password age) | `30` |
 //!
 //! Values from the environment override the file. Each mistake is reported with what to do.
 
@@ -85,6 +88,12 @@ pub struct Config {
     pub secret_key_file: Option<PathBuf>,
     /// AD groups (names or SIDs) whose members may read and export the portal's audit log.
     pub auditor_groups: Vec<String>,
+    /// AD groups (names or SIDs) whose members approve reprovision requests; empty: nobody.
+    pub approver_groups: Vec<String>,
+    /// AD groups (names or SIDs) whose members may request on behalf of others.
+    pub helpdesk_groups: Vec<String>,
+    /// Days after which a device's Kerberos key is renewed.
+    pub key_rotation_days: u32,
 }
 
 /// Where and how to reach the directory.
@@ -123,6 +132,9 @@ struct Raw {
     device_ou: Option<String>,
     secret_key_file: Option<String>,
     auditor_groups: Option<String>,
+    approver_groups: Option<String>,
+    helpdesk_groups: Option<String>,
+    key_rotation_days: Option<u64>,
 }
 
 /// A whole number from the environment, or a sentence saying what is wrong with it.
@@ -199,6 +211,11 @@ impl Config {
             }
         }
         env_over!(auditor_groups, "PORTAL_AUDITOR_GROUPS");
+        env_over!(approver_groups, "PORTAL_APPROVER_GROUPS");
+        env_over!(helpdesk_groups, "PORTAL_HELPDESK_GROUPS");
+        if let Some(v) = get("PORTAL_KEY_ROTATION_DAYS") {
+            raw.key_rotation_days = Some(number("PORTAL_KEY_ROTATION_DAYS", &v)?);
+        }
         if let Some(v) = get("PORTAL_SESSION_HOURS") {
             raw.session_hours = Some(
                 v.parse()
@@ -399,7 +416,12 @@ impl Config {
             );
         }
 
+        let key_rotation_days =
+            in_range("PORTAL_KEY_ROTATION_DAYS", raw.key_rotation_days.unwrap_or(30), 1..=365)? as u32;
         Ok(Config {
+            approver_groups: parse_groups(raw.approver_groups.as_deref().unwrap_or("")),
+            helpdesk_groups: parse_groups(raw.helpdesk_groups.as_deref().unwrap_or("AMT Helpdesk")),
+            key_rotation_days,
             auditor_groups,
             listen,
             public_url,

@@ -92,7 +92,8 @@ impl<T> From<Refusal> for DeviceOutcome<T> {
 }
 
 impl AppState {
-    fn token_source(&self, user: &SessionUser) -> Result<TokenSource, Refusal> {
+    /// Where `user`'s tickets come from: their own TGT if held, else constrained delegation.
+    pub(crate) fn token_source(&self, user: &SessionUser) -> Result<TokenSource, Refusal> {
         if let Some(handle) = user.cred_handle.as_deref()
             && let Some((d, left)) = self.creds.get(handle)
         {

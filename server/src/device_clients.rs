@@ -173,6 +173,15 @@ impl DeviceClients {
         before - map.len()
     }
 
+    /// Drops every kept client of device `id`, all users: after its key or ACL changed, kept
+    /// connections must not stand for the old state. Returns how many.
+    pub fn forget_device(&self, id: i64) -> usize {
+        let mut map = self.lock();
+        let before = map.len();
+        map.retain(|(_, d), _| d.id != id);
+        before - map.len()
+    }
+
     /// Drops the clients of a user who signs out: those made with the credential `handle` and
     /// those made by constrained delegation for `principal`. Returns how many.
     pub fn forget_user(&self, handle: Option<&str>, principal: &str) -> usize {

@@ -329,6 +329,19 @@ pub(crate) async fn read_clock(client: &Client) -> Result<ClockView, ClientError
     })
 }
 
+/// Sets the device clock to the portal's (AMT_TimeSynchronizationService, Network Time realm);
+/// returns how far off it was, in seconds (device minus portal). Used by the device page's
+/// button and by the provisioning run.
+pub async fn set_clock(client: &Client) -> Result<i64, ClientError> {
+    let before = read_clock(client).await?;
+    let ta0 = u32::try_from(before.offset_secs + now_unix()).unwrap_or(0);
+    let tm = u32::try_from(now_unix()).unwrap_or(0);
+    client
+        .invoke(&time_sync::set_high_accuracy_time_synch(ta0, tm, tm))
+        .await?;
+    Ok(before.offset_secs)
+}
+
 /// Sets the boot options for `target` as MeshCommander does (amt-protocol.md §2.2): clear any
 /// forced boot source, Put the boot settings, make them the next single-use configuration,
 /// then force PXE where asked. The power change follows separately.
@@ -489,16 +502,7 @@ impl AppState {
         };
         let client = self.client_for(&device, source);
         let what = "clock: synchronize";
-        let result = async {
-            let before = read_clock(&client).await?;
-            let ta0 = u32::try_from(before.offset_secs + now_unix()).unwrap_or(0);
-            let tm = u32::try_from(now_unix()).unwrap_or(0);
-            client
-                .invoke(&time_sync::set_high_accuracy_time_synch(ta0, tm, tm))
-                .await?;
-            Ok::<_, ClientError>(before.offset_secs)
-        }
-        .await;
+        let result = set_clock(&client).await;
         match result {
             Ok(offset) => {
                 let detail = format!("the device clock was {}", describe_offset(offset));

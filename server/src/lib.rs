@@ -21,6 +21,7 @@
 //! - [`transcripts`]: console transcripts kept per device policy, read by auditors.
 //! - [`device_page`]: the device page's reads (inventory, logs, clock) and its clock and boot actions.
 //! - [`profiles`]: provisioning profiles (SQLite) and the administrators' services on them.
+//! - [`provision`]: applying a profile to devices (reprovision runs), self-service requests, key rotation.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `main` and the tests both use it.
 
@@ -41,6 +42,7 @@ pub mod fleet;
 pub mod health;
 pub mod portal;
 pub mod profiles;
+pub mod provision;
 pub mod registry;
 pub mod roles;
 pub mod routes;
@@ -93,6 +95,8 @@ pub struct AppState {
     pub sessions: sessions::Sessions,
     /// Batched audit rows (sign-ins); [`audit::record`] writes other rows at once.
     pub audit: audit::Writer,
+    /// Provisioning runs under way (bounded concurrency, one per device).
+    pub provision: Arc<provision::Runner>,
 }
 
 impl AppState {
@@ -132,6 +136,7 @@ impl AppState {
             device_clients: Arc::new(device_clients::DeviceClients::default()),
             sessions: sessions::Sessions::default(),
             audit: audit::Writer::spawn(pool.clone()),
+            provision: Arc::new(provision::Runner::default()),
         })
     }
 }

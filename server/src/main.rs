@@ -174,6 +174,7 @@ async fn run(config: Config) -> Result<(), String> {
     state.spawn_fleet_poller();
     server::transcripts::spawn_retention(state.pool.clone(), state.config.transcript_days);
     server::device_clients::spawn_sweeper(state.device_clients.clone(), state.creds.clone());
+    server::provision::spawn_schedule(state.clone());
     let app = server::app(state)
         .await?
         .into_make_service_with_connect_info::<SocketAddr>();

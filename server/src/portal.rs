@@ -385,6 +385,91 @@ impl Portal for AppState {
             Ok(self.is_admin(&user).await)
         })
     }
+
+    fn device_provisioning(
+        &self,
+        parts: http::request::Parts,
+        id: i64,
+    ) -> BoxFuture<'_, Result<shared::provision::DeviceProvisioning, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            self.device_provisioning_view(&user, id).await
+        })
+    }
+
+    fn apply_profile(
+        &self,
+        parts: http::request::Parts,
+        ids: Vec<i64>,
+    ) -> BoxFuture<'_, Result<shared::provision::ApplyReport, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            let (runs, refused) = self.apply_profiles(&user, ids).await?;
+            Ok(shared::provision::ApplyReport { runs, refused })
+        })
+    }
+
+    fn retry_run(&self, parts: http::request::Parts, id: i64) -> BoxFuture<'_, Result<i64, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::retry_run(self, &user, id).await
+        })
+    }
+
+    fn provision_run(
+        &self,
+        parts: http::request::Parts,
+        id: i64,
+    ) -> BoxFuture<'_, Result<shared::provision::RunView, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            self.run_view(&user, id).await
+        })
+    }
+
+    fn provision_runs(
+        &self,
+        parts: http::request::Parts,
+    ) -> BoxFuture<'_, Result<Vec<shared::provision::RunView>, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            self.runs(&user, None).await
+        })
+    }
+
+    fn request_reprovision(
+        &self,
+        parts: http::request::Parts,
+        form: shared::provision::NewRequest,
+    ) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::request_reprovision(self, &user, form).await
+        })
+    }
+
+    fn decide_request(
+        &self,
+        parts: http::request::Parts,
+        id: i64,
+        approve: bool,
+        comment: String,
+    ) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            AppState::decide_request(self, &user, id, approve, comment).await
+        })
+    }
+
+    fn my_requests(
+        &self,
+        parts: http::request::Parts,
+    ) -> BoxFuture<'_, Result<shared::provision::RequestsPage, String>> {
+        Box::pin(async move {
+            let user = user_of(&parts).await?;
+            self.requests_page(&user).await
+        })
+    }
 }
 
 /// A profile service's answer as the pages show it: a refusal for non-administrators (code

@@ -11,6 +11,7 @@ pub mod fleet;
 pub mod health;
 pub mod me;
 pub mod profiles;
+pub mod provision;
 
 pub use admin_mode::AdminModeView;
 pub use audit::{AuditFilter, AuditPage, AuditRow};

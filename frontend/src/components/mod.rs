@@ -6,5 +6,6 @@ pub mod device_profile;
 pub mod groups;
 pub mod kerberos;
 pub mod power;
+pub mod provisioning;
 pub mod topbar;
 pub mod transcripts;

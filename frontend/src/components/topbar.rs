@@ -13,6 +13,7 @@ fn AdminLinks() -> impl IntoView {
             {move || allowed.get().and_then(Result::ok).filter(|a| *a).map(|_| view! {
                 " "<a href="/profiles" id="nav-profiles" accesskey="p">"Profiles"</a>
                 " "<a href="/settings/ad" id="nav-ad-settings">"AD settings"</a>
+                " "<a href="/provisioning" id="nav-provisioning">"Provisioning"</a>
             })}
         </Transition>
     }
@@ -24,7 +25,7 @@ pub fn TopBar(name: String, account: String) -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="brand" href="/">"AMT Portal"</a>
-            <nav><a href="/devices" accesskey="d">"Devices"</a>" "<a href="/audit" accesskey="a">"Audit log"</a>" "<a href="/health" accesskey="k">"Kerberos health"</a><AdminLinks/></nav>
+            <nav><a href="/devices" accesskey="d">"Devices"</a>" "<a href="/audit" accesskey="a">"Audit log"</a>" "<a href="/health" accesskey="k">"Kerberos health"</a>" "<a href="/requests" id="nav-requests">"Requests"</a><AdminLinks/></nav>
             <span class="who" title=account>{name}</span>
             <form method="post" action="/signout">
                 <button type="submit" id="sign-out" accesskey="q">"Sign out"</button>
@@ -39,7 +40,7 @@ pub fn Nav() -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="brand" href="/">"AMT Portal"</a>
-            <nav><a href="/devices" accesskey="d">"Devices"</a>" "<a href="/audit" accesskey="a">"Audit log"</a>" "<a href="/health" accesskey="k">"Kerberos health"</a><AdminLinks/></nav>
+            <nav><a href="/devices" accesskey="d">"Devices"</a>" "<a href="/audit" accesskey="a">"Audit log"</a>" "<a href="/health" accesskey="k">"Kerberos health"</a>" "<a href="/requests" id="nav-requests">"Requests"</a><AdminLinks/></nav>
             <form method="post" action="/signout">
                 <button type="submit" id="sign-out">"Sign out"</button>
             </form>

@@ -16,6 +16,7 @@ use crate::api::{RunPowerAction, SyncDeviceClock, device_details};
 use crate::components::admin_mode::AdminModePanel;
 use crate::components::device_profile::DeviceProfilePanel;
 use crate::components::power::PowerButtons;
+use crate::components::provisioning::ProvisioningPanel;
 use crate::components::topbar::Nav;
 use crate::components::transcripts::TranscriptsPanel;
 
@@ -80,6 +81,7 @@ pub fn DevicePage() -> impl IntoView {
         {move || (id() > 0).then(|| view! { <TranscriptsPanel id=id()/> })}
         {move || (id() > 0).then(|| view! { <AdminModePanel id=id()/> })}
         {move || (id() > 0).then(|| view! { <DeviceProfilePanel id=id()/> })}
+        {move || (id() > 0).then(|| view! { <ProvisioningPanel id=id()/> })}
     }
 }
 

@@ -9,3 +9,5 @@ pub mod health;
 pub mod home;
 pub mod not_found;
 pub mod profiles;
+pub mod provisioning;
+pub mod requests;
