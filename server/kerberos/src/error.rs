@@ -36,6 +36,17 @@ pub enum Error {
         /// MIT's words.
         detail: String,
     },
+    /// The ticket names this service but was encrypted with a key it no longer holds (or does
+    /// not hold yet): the service account's password changed after the ticket was issued (a
+    /// reprovisioned AMT device), or the keytab is out of date.
+    #[error(
+        "the ticket was encrypted with another key of this service: its account password changed since the ticket was issued \
+         (purge the client's tickets and get a new one) or the keytab is out of date ({detail})"
+    )]
+    KeyMismatch {
+        /// MIT's words.
+        detail: String,
+    },
     /// The same authenticator seen twice.
     #[error("the token was already used once (replay refused)")]
     Replay,
@@ -103,6 +114,7 @@ impl Error {
             Error::NtlmOnlySpnego => "ntlm_only_spnego",
             Error::Malformed { .. } => "malformed",
             Error::WrongService { .. } => "wrong_service",
+            Error::KeyMismatch { .. } => "key_mismatch",
             Error::Replay => "replay",
             Error::Expired => "expired",
             Error::ClockSkew => "clock_skew",
@@ -138,6 +150,9 @@ pub(crate) fn from_accept(f: &GssFailure) -> Error {
     let lower = detail.to_ascii_lowercase();
     if lower.contains("replay") {
         return Error::Replay;
+    }
+    if lower.contains("cannot decrypt ticket") || lower.contains("keytab is likely out of date") {
+        return Error::KeyMismatch { detail };
     }
     if lower.contains("not found in keytab") || lower.contains("wrong principal") {
         return Error::WrongService { detail };
