@@ -198,6 +198,23 @@ impl AppState {
         r
     }
 
+    /// When the device's Kerberos key was last written by a provisioning run, if that was after
+    /// `since` (RFC 3339 UTC): a held credential may then still carry a service ticket for the
+    /// device under its old key.
+    async fn rekeyed_since(&self, device_id: i64, since: &str) -> Option<String> {
+        sqlx::query_scalar(
+            "SELECT s.finished_at FROM provision_steps s JOIN provision_runs r ON r.id = s.run_id \
+             WHERE r.device_id = ? AND s.step = 'kerberos_settings' AND s.outcome = 'done' AND s.finished_at >= ? \
+             ORDER BY s.finished_at DESC LIMIT 1",
+        )
+        .bind(device_id)
+        .bind(since)
+        .fetch_optional(&self.pool)
+        .await
+        .ok()
+        .flatten()
+    }
+
     /// Explains a device error for the user; `realm` is what the action needed.
     pub(crate) async fn explain(&self, device: &Device, user: &SessionUser, e: ClientError, realm: &str) -> Refusal {
         let name = &device.fqdn;
@@ -215,6 +232,16 @@ impl AppState {
                 message: format!("{name} refused: none of your groups has the {realm} realm on this device."),
             },
             ClientError::Unauthorized { .. } => {
+                if let Some(at) = self.rekeyed_since(device.id, &user.signed_in_at).await {
+                    return Refusal {
+                        code: "device_rekeyed",
+                        message: format!(
+                            "{name} got a new Kerberos key at {} (it was reprovisioned), after you signed in: your portal session still \
+                             holds a ticket for it under the old key, which the device can no longer read. Sign out and sign in again, then retry.",
+                            shared::human_time(&at)
+                        ),
+                    };
+                }
                 let size = user.ticket_bytes.map(kerberos::token::base64_len).unwrap_or(0);
                 let hint = if size > shared::AMT_OLD_FIRMWARE_TOKEN_LIMIT {
                     format!(

@@ -108,6 +108,16 @@ async fn signed_in(st: &AppState, lab: &HashMap<String, String>, mut u: SessionU
     .await
     .unwrap();
     u.cred_handle = Some(st.creds.insert(tgt));
+    let now = time::OffsetDateTime::now_utc();
+    u.signed_in_at = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
     u
 }
 
@@ -378,6 +388,20 @@ async fn a_profile_applied_to_a_fresh_simulated_device_then_a_request_approved()
     assert!(
         step(&v, StepKind::AdObject).message.starts_with("Updated"),
         "the second run updates the object"
+    );
+    // bob signed in before this re-key: his session's ticket for the device is under the old
+    // key. The device refuses it, and the portal says why and what to do (not "no realm").
+    match st.power_view(&bob, 1).await {
+        shared::DeviceOutcome::Refused { code, message } => {
+            assert_eq!(code, "device_rekeyed", "{message}");
+            assert!(message.contains("Sign out and sign in again"), "{message}");
+        }
+        other => panic!("bob's stale ticket: {other:?}"),
+    }
+    let bob = signed_in(&st, &lab, user("bob", &lab, &["LAB_SID_AMT_HELPDESK"])).await;
+    assert!(
+        matches!(st.power_view(&bob, 1).await, shared::DeviceOutcome::Ok(_)),
+        "a new sign-in gets a ticket under the new key"
     );
     // A decided request is not decided again.
     assert!(
