@@ -74,6 +74,10 @@ after(() => {
 async function open(user, path) {
   const ctx = await launch({ sso: { ccache: kinit(user), delegate: true }, hostRules: rules });
   const page = await ctx.newPage();
+  // What the browser reports as going wrong (e.g. hydration), for failure messages.
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') page.errors.push(m.text()); });
   await page.goto(`${portal.url}${path}`);
   await page.waitForLoadState('networkidle');
   return { ctx, page };
@@ -255,16 +259,14 @@ test('provisioning: bob requests reprovisioning, alice approves, the run updates
   {
     const { ctx, page } = await open('alice', '/requests');
     try {
-      const errors = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      const errors = page.errors;
       await page.locator(`#approve-${requestId}`).waitFor();
       assert.match(await page.textContent('#pending-requests'), /bob@EXAMPLE\.TEST, .*"Sign-in to amt9 fails after a board swap"/);
-      console.log(`pending item DOM: ${await page.locator('#pending-requests ul.requests').evaluate((e) => e.outerHTML)}`);
       await page.fill(`#comment-${requestId}`, 'ok, rekey it');
       await page.click(`#approve-${requestId}`);
       await page.waitForSelector('#decide-outcome', { timeout: 20000 }).catch((e) => {
-        throw new Error(`no decision shown after "Approve": ${e.message}; page errors: ${errors.join(' | ')}`);
+        const server = portal.log().split('\n').filter((l) => /request|decide/i.test(l)).slice(-10).join('\n');
+        throw new Error(`no decision shown after "Approve": ${e.message}; page errors: ${errors.join(' | ')}; portal log: ${server}`);
       });
       const decided = (await page.textContent('#decide-outcome')).match(/is approved: run (\d+) applies the profile/);
       assert.ok(decided, `decision: ${await page.textContent('#decide-outcome')}; page errors: ${errors.join(' | ')}`);

@@ -13,8 +13,10 @@ fn decide_form(r: &RequestView, decide: ServerAction<DecideRequest>) -> impl Int
     let id = r.id;
     let comment = RwSignal::new(String::new());
     view! {
+        // `request_line` is an <li> itself: it gets its own list (an <li> directly inside an <li>
+        // is invalid HTML, which the browser's parser rearranges and hydration then trips on).
         <li class="request pending" id=format!("pending-{id}")>
-            {request_line(r)}
+            <ul class="requests">{request_line(r)}</ul>
             <label for=format!("comment-{id}")>"Comment"</label>
             <input id=format!("comment-{id}") maxlength="500" prop:value=move || comment.get()
                 on:input=move |ev| comment.set(event_target_value(&ev))/>
