@@ -167,6 +167,23 @@ impl AppState {
     }
 }
 
+/// The signed-in auditor behind a download request, or the plain-text answer saying why not
+/// (401 when not signed in, 403 when not an auditor).
+pub(crate) async fn auditor_of(state: &AppState, session: &Session) -> Result<SessionUser, Response> {
+    let text = |status: StatusCode, msg: String| (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], msg);
+    let Some(user) = current_user(session).await else {
+        return Err(text(
+            StatusCode::UNAUTHORIZED,
+            "You are not signed in (your session may have ended): open the portal and sign in again.".into(),
+        )
+        .into_response());
+    };
+    match state.auditor_check(&user).await {
+        Ok(()) => Ok(user),
+        Err(why) => Err(text(StatusCode::FORBIDDEN, why).into_response()),
+    }
+}
+
 /// `GET /audit.csv?user=…&device=…`: the filtered rows as a download, for auditors. The export
 /// itself is audited.
 pub async fn export_csv(
@@ -175,16 +192,10 @@ pub async fn export_csv(
     Query(filter): Query<AuditFilter>,
 ) -> Response {
     let text = |status: StatusCode, msg: String| (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], msg);
-    let Some(user) = current_user(&session).await else {
-        return text(
-            StatusCode::UNAUTHORIZED,
-            "You are not signed in (your session may have ended): open the portal and sign in again.".into(),
-        )
-        .into_response();
+    let user = match auditor_of(&state, &session).await {
+        Ok(u) => u,
+        Err(refused) => return refused,
     };
-    if let Err(why) = state.auditor_check(&user).await {
-        return text(StatusCode::FORBIDDEN, why).into_response();
-    }
     if let Err(why) = filter.validate() {
         return text(StatusCode::BAD_REQUEST, why).into_response();
     }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry, SearchOptions};
 use shared::profiles::{Principal, PrincipalKind};
 
+use crate::ad::conn::parse_generalized_time;
 use crate::config::LdapConfig;
 
 /// A client of the directory.
@@ -48,6 +49,16 @@ pub(crate) fn sid_filter_value(sid: &str) -> Option<String> {
         b.extend(s.to_le_bytes());
     }
     Some(b.iter().map(|x| format!("\\{x:02x}")).collect())
+}
+
+/// An LDAP filter matching any of `sids` by `objectSid` (SIDs that do not parse are left out).
+pub(crate) fn objectsid_any(sids: &[String]) -> String {
+    let alternatives: String = sids
+        .iter()
+        .filter_map(|s| sid_filter_value(s))
+        .map(|v| format!("(objectSid={v})"))
+        .collect();
+    format!("(|{alternatives})")
 }
 
 impl Directory {
@@ -110,14 +121,7 @@ impl Directory {
         }
         let mut ldap = self.connect(true).await?;
         for chunk in missing.chunks(100) {
-            let filter = format!(
-                "(|{})",
-                chunk
-                    .iter()
-                    .filter_map(|s| sid_filter_value(s))
-                    .map(|v| format!("(objectSid={v})"))
-                    .collect::<String>()
-            );
+            let filter = objectsid_any(chunk);
             let (entries, _) = ldap
                 .search(
                     &self.cfg.base_dn,
@@ -384,20 +388,6 @@ impl Directory {
     pub async fn resolve_sid(&self, sid: &str) -> Result<Option<Principal>, String> {
         Ok(self.resolve_sids(&[sid.to_string()]).await?.remove(sid))
     }
-}
-
-/// Parses LDAP GeneralizedTime such as `20261125133224.0Z`.
-fn parse_generalized_time(s: &str) -> Option<time::OffsetDateTime> {
-    let digits = s.get(..14)?;
-    let n = |a: usize, b: usize| digits.get(a..b)?.parse::<u32>().ok();
-    let date = time::Date::from_calendar_date(
-        n(0, 4)? as i32,
-        time::Month::try_from(n(4, 6)? as u8).ok()?,
-        n(6, 8)? as u8,
-    )
-    .ok()?;
-    let t = time::Time::from_hms(n(8, 10)? as u8, n(10, 12)? as u8, n(12, 14)? as u8).ok()?;
-    Some(time::PrimitiveDateTime::new(date, t).assume_utc())
 }
 
 #[cfg(test)]

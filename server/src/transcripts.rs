@@ -23,7 +23,6 @@ use tower_sessions::Session;
 
 use crate::AppState;
 use crate::auth::SessionUser;
-use crate::auth::current_user;
 
 /// Most output one transcript keeps (a console left open on a chatty host for days stops here).
 pub const MAX_TRANSCRIPT_BYTES: usize = 4 * 1024 * 1024;
@@ -362,16 +361,10 @@ pub async fn download(
     Query(format): Query<Format>,
 ) -> Response {
     let text = |status: StatusCode, msg: String| (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], msg);
-    let Some(user) = current_user(&session).await else {
-        return text(
-            StatusCode::UNAUTHORIZED,
-            "You are not signed in (your session may have ended): open the portal and sign in again.".into(),
-        )
-        .into_response();
+    let user = match crate::audit_view::auditor_of(&state, &session).await {
+        Ok(u) => u,
+        Err(refused) => return refused,
     };
-    if let Err(why) = state.auditor_check(&user).await {
-        return text(StatusCode::FORBIDDEN, why).into_response();
-    }
     let row: Result<Option<(String, String)>, _> =
         sqlx::query_as("SELECT device_fqdn, started_at FROM console_transcripts WHERE id = ? AND device_id = ?")
             .bind(tid)

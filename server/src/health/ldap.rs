@@ -5,7 +5,7 @@
 use ldap3::{Scope, SearchEntry, ldap_escape};
 
 use super::account::{AccountFacts, filetime_to_unix, max_pwd_age_secs};
-use crate::directory::{Directory, sid_filter_value};
+use crate::directory::{Directory, objectsid_any};
 
 fn search_error(e: ldap3::LdapError) -> String {
     format!("directory search failed: {e}")
@@ -171,14 +171,7 @@ pub async fn user_groups(dir: &Directory, account: &str) -> Result<Option<UserGr
             .collect();
         let mut types = std::collections::HashMap::new();
         for chunk in sids.chunks(100) {
-            let filter = format!(
-                "(|{})",
-                chunk
-                    .iter()
-                    .filter_map(|s| sid_filter_value(s))
-                    .map(|v| format!("(objectSid={v})"))
-                    .collect::<String>()
-            );
+            let filter = objectsid_any(chunk);
             let (entries, _) = ldap
                 .search(&base, Scope::Subtree, &filter, vec!["objectSid", "groupType"])
                 .await
