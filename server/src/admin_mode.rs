@@ -119,6 +119,15 @@ async fn stored(pool: &sqlx::SqlitePool, device_id: i64) -> Result<Option<Stored
     .map_err(|e| format!("the portal's database could not be read: {e}"))
 }
 
+/// A client for `device` that signs in with its Digest admin account (admin mode only).
+fn digest_client(device: &Device, user: String, password: String, timeout: std::time::Duration) -> Client {
+    let mut cfg = ClientConfig::new(&device.address, Auth::Digest { user, password });
+    cfg.port = device.wsman_port as u16;
+    cfg.fqdn = Some(device.fqdn.clone());
+    cfg.timeout = timeout;
+    Client::new(cfg)
+}
+
 impl AppState {
     /// A client for `device` with its stored Digest admin account (for the provisioning run),
     /// and the account's name; `Ok(None)` when none is stored. The password stays in memory.
@@ -127,17 +136,10 @@ impl AppState {
             return Ok(None);
         };
         let password = self.sealer()?.open(&device.fqdn, &s.sealed)?;
-        let mut cfg = ClientConfig::new(
-            &device.address,
-            Auth::Digest {
-                user: s.username.clone(),
-                password,
-            },
-        );
-        cfg.port = device.wsman_port as u16;
-        cfg.fqdn = Some(device.fqdn.clone());
-        cfg.timeout = self.config.device_timeout;
-        Ok(Some((Client::new(cfg), s.username)))
+        Ok(Some((
+            digest_client(device, s.username.clone(), password, self.config.device_timeout),
+            s.username,
+        )))
     }
 
     fn sealer(&self) -> Result<Arc<Sealer>, String> {
@@ -269,17 +271,7 @@ impl AppState {
             Ok(p) => p,
             Err(e) => return refused("sealed", e),
         };
-        let mut cfg = ClientConfig::new(
-            &device.address,
-            Auth::Digest {
-                user: s.username.clone(),
-                password,
-            },
-        );
-        cfg.port = device.wsman_port as u16;
-        cfg.fqdn = Some(device.fqdn.clone());
-        cfg.timeout = self.config.device_timeout;
-        let client = Client::new(cfg);
+        let client = digest_client(&device, s.username.clone(), password, self.config.device_timeout);
         let what = format!("admin mode power: {}", action.label());
         let detail = format!("as the device's Digest account {}", s.username);
         let state = amt::models::power::PowerState::from_value(action.power_state());

@@ -336,14 +336,7 @@ impl Config {
                 if !url.starts_with("ldap://") && !url.starts_with("ldaps://") {
                     return err(format!("PORTAL_LDAP_URL={url} must start with ldap:// or ldaps://"));
                 }
-                let url_host = url
-                    .split("://")
-                    .nth(1)
-                    .unwrap_or_default()
-                    .split([':', '/'])
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
+                let url_host = host_of(&url);
                 let base_dn = raw.ldap_base_dn.unwrap_or_else(|| {
                     realm
                         .split('.')
@@ -454,6 +447,17 @@ pub fn parse_groups(s: &str) -> Vec<String> {
         .filter(|g| !g.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+/// The host of a URL (`ldap://dc1.example.test:389` → `dc1.example.test`); empty when there is none.
+pub fn host_of(url: &str) -> String {
+    url.split("://")
+        .nth(1)
+        .unwrap_or_default()
+        .split([':', '/'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// `scheme://host[:port]` of an http(s) URL, lower-cased, default ports dropped.

@@ -77,15 +77,7 @@ fn now_rfc3339() -> String {
 impl AppState {
     /// The portal's host name (from its public URL), as browsers' allow-lists name it.
     fn portal_host(&self) -> String {
-        self.config
-            .public_origin
-            .split("://")
-            .nth(1)
-            .unwrap_or_default()
-            .split([':', '/'])
-            .next()
-            .unwrap_or_default()
-            .to_string()
+        crate::config::host_of(&self.config.public_origin)
     }
 
     async fn dc_clock_finding(&self) -> (Option<i64>, Finding) {
